@@ -1,0 +1,23 @@
+"""`ramp`: the umbrella command line (top of the package graph)."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from toolchain._cli import sandbox_group, toolchain_group
+
+__all__ = ["main"]
+
+
+@click.group()
+@click.version_option(package_name="ramp")
+@click.option("-v", "--verbose", is_flag=True, help="log what RAMP does")
+def main(verbose: bool) -> None:
+    """RAMP: how far does a coding agent get on a long, serial compiler-building job?"""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+
+
+main.add_command(toolchain_group)
+main.add_command(sandbox_group)

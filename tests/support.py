@@ -1,0 +1,43 @@
+"""Helpers the tests share (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from toolchain._engine import docker_client
+from toolchain._errors import EngineUnavailableError
+from toolchain._image import find_image, find_rootfs
+from toolchain._manifest import Profile
+
+
+def backend_missing(name: str, profile: Profile = Profile.DEV) -> str | None:
+    """Why ``name`` cannot run ``profile`` here, or None when it can."""
+    if name == "bwrap":
+        if shutil.which("bwrap") is None:
+            return "bubblewrap is not installed"
+        return None if find_rootfs(profile) else f"{profile.value} root file system not built"
+    try:
+        client = docker_client(10)
+    except EngineUnavailableError as exc:
+        return str(exc)
+    try:
+        return None if find_image(profile, client) else f"{profile.value} image not built"
+    finally:
+        client.close()
+
+
+def processes_with_marker(marker: str) -> list[int]:
+    """Host pids whose environment carries ``marker`` (survivors of a sandboxed command)."""
+    needle = marker.encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if needle in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found

@@ -1,0 +1,147 @@
+"""The pinned toolchain manifest (``toolchain/manifest.toml``) as pydantic models."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from toolchain._errors import ManifestError
+
+__all__ = [
+    "MANIFEST_PATH",
+    "Manifest",
+    "MatchRule",
+    "PinnedPackage",
+    "Profile",
+    "ProfileSpec",
+    "ToolProbe",
+    "load_manifest",
+    "upstream_version",
+]
+
+MANIFEST_PATH = Path(__file__).with_name("manifest.toml")
+
+
+class Profile(StrEnum):
+    """The environments built from the manifest."""
+
+    DEV = "dev"
+    MINIMAL = "minimal"
+    HOST = "host"
+
+
+class MatchRule(StrEnum):
+    EXACT = "exact"
+    UPSTREAM = "upstream"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ProfileSpec(_Frozen):
+    description: str
+
+
+class PinnedPackage(_Frozen):
+    name: str
+    version: str
+    match: MatchRule = MatchRule.UPSTREAM
+    profiles: tuple[Profile, ...]
+
+    def accepts(self, installed: str) -> bool:
+        """Whether an installed Debian version satisfies this pin."""
+        if self.match is MatchRule.EXACT:
+            return installed == self.version
+        return upstream_version(installed) == upstream_version(self.version)
+
+
+class ToolProbe(_Frozen):
+    command: str
+    package: str
+    version_args: tuple[str, ...] = ("--version",)
+    version_pattern: str
+    host_only: bool = False
+
+    def parse_version(self, output: str) -> str | None:
+        for line in output.splitlines():
+            match = re.search(self.version_pattern, line)
+            if match:
+                return match.group(1)
+        return None
+
+
+class Manifest(_Frozen):
+    schema_version: Literal[1] = Field(alias="schema")
+    distribution: Literal["debian"]
+    suite: str
+    mirror: str
+    architecture: str
+    profiles: dict[Profile, ProfileSpec]
+    packages: tuple[PinnedPackage, ...] = Field(alias="package")
+    tools: tuple[ToolProbe, ...] = Field(alias="tool")
+
+    def packages_for(self, profile: Profile) -> tuple[PinnedPackage, ...]:
+        return tuple(p for p in self.packages if profile in p.profiles)
+
+    def package(self, name: str) -> PinnedPackage:
+        for pinned in self.packages:
+            if pinned.name == name:
+                return pinned
+        raise ManifestError(f"package {name!r} is not in the toolchain manifest")
+
+    def tools_for(self, profile: Profile) -> tuple[ToolProbe, ...]:
+        names = {p.name for p in self.packages_for(profile)}
+        return tuple(t for t in self.tools if t.package in names)
+
+    def fingerprint(self, profile: Profile | None = None) -> str:
+        """A sha256 over what decides the toolchain's identity (all profiles, or one).
+
+        Image tags, root file systems and golden artifacts are keyed by it.
+        """
+        packages = self.packages if profile is None else self.packages_for(profile)
+        identity = {
+            "distribution": self.distribution,
+            "suite": self.suite,
+            "architecture": self.architecture,
+            "profile": None if profile is None else profile.value,
+            "packages": sorted((p.name, p.version) for p in packages),
+        }
+        canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def upstream_version(debian_version: str) -> str:
+    """The upstream part of a Debian version: ``1:19.1.7-3~deb12u1`` -> ``19.1.7``."""
+    without_epoch = debian_version.split(":", 1)[-1]
+    upstream = without_epoch.rsplit("-", 1)[0] if "-" in without_epoch else without_epoch
+    return upstream.split("+", 1)[0]
+
+
+@cache
+def load_manifest(path: Path = MANIFEST_PATH) -> Manifest:
+    """Read and validate the manifest; errors name the file and the broken field."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ManifestError(f"cannot read toolchain manifest {path}: {exc}") from exc
+    try:
+        manifest = Manifest.model_validate(data)
+    except ValidationError as exc:
+        raise ManifestError(f"toolchain manifest {path} is invalid:\n{exc}") from exc
+    known = {p.name for p in manifest.packages}
+    for tool in manifest.tools:
+        if tool.package not in known:
+            raise ManifestError(
+                f"toolchain manifest {path}: tool {tool.command!r} names package "
+                f"{tool.package!r}, which has no [[package]] entry"
+            )
+    return manifest

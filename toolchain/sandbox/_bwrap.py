@@ -1,0 +1,210 @@
+"""The bubblewrap backend: one fresh namespace sandbox per command.
+
+The command sees the profile's root file system read-only (the same files the Docker
+image holds), the workspace at /workspace, a private /tmp, no network, and its own pid,
+ipc and uts namespaces. As root we drop to uid 1000 before starting bwrap, so the sandbox
+is an unprivileged user namespace; limits come from a per-command control group where
+the machine allows one, and rlimits otherwise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import posixpath
+import select
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+from toolchain._errors import SandboxClosedError, SandboxUnavailableError
+from toolchain._hostcmd import which
+from toolchain._image import SANDBOX_GID, SANDBOX_UID, WORKSPACE_MOUNT, require_rootfs
+from toolchain._paths import ramp_home, unreachable_parent
+from toolchain.sandbox._backend import SandboxBackend, register_backend
+from toolchain.sandbox._capture import build_result
+from toolchain.sandbox._cgroup import ExecCgroup, exec_cgroup_name
+from toolchain.sandbox._models import ExecLimits, ExecRequest, ExecResult, SandboxSpec
+from toolchain.sandbox._process import supervise
+
+__all__ = ["SANDBOX_ENV", "BwrapBackend"]
+
+SANDBOX_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": WORKSPACE_MOUNT,
+    "LANG": "C.UTF-8",
+    "TMPDIR": "/tmp",
+}
+
+
+def _read_child_pid(fd: int, timeout_s: float) -> int | None:
+    """bwrap's --info-fd JSON names the sandbox's first process (host pid)."""
+    data = b""
+    deadline = time.monotonic() + min(timeout_s, 30.0)
+    while (remaining := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if not ready:
+            break
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        data += chunk
+        with contextlib.suppress(ValueError):
+            return int(json.loads(data)["child-pid"])
+    return None
+
+
+def _rlimit_argv(prlimit: str, limits: ExecLimits, *, fallback: bool) -> list[str]:
+    # prlimit as a launcher: root here may lack CAP_SYS_RESOURCE, so limits cannot be set
+    # on the running sandbox from outside; they are set before bwrap starts and inherited.
+    argv = [prlimit, f"--fsize={limits.file_size_mb << 20}", "--core=0"]
+    if fallback:
+        # Without a control group these are the only memory and process bounds.
+        argv += [f"--as={limits.memory_mb << 20}", f"--nproc={limits.pids}"]
+    return [*argv, "--"]
+
+
+class BwrapBackend(SandboxBackend):
+    name = "bwrap"
+
+    def __init__(self, spec: SandboxSpec) -> None:
+        self.spec = spec
+        self._bwrap = which("bwrap")
+        if self._bwrap is None:
+            raise SandboxUnavailableError(
+                "bubblewrap is not installed; run `ramp toolchain install` (apt: bubblewrap)"
+            )
+        prlimit = which("prlimit")
+        if prlimit is None:
+            raise SandboxUnavailableError("prlimit (util-linux) is missing on the host")
+        self._prlimit = prlimit
+        self._rootfs = require_rootfs(spec.profile).path
+        self._workspace: Path | None = None
+        self._closed = False
+        self._as_root = os.geteuid() == 0
+
+    def start(self, workspace: Path) -> None:
+        workspace = workspace.resolve()
+        for path in (self._rootfs, workspace):
+            blocked = unreachable_parent(path, SANDBOX_UID, SANDBOX_GID)
+            if blocked is not None:
+                raise SandboxUnavailableError(
+                    f"the bwrap sandbox runs as uid {SANDBOX_UID}, which cannot enter {blocked} "
+                    f"on the way to {path}; put the workspace somewhere it can reach (RAMP's "
+                    f"own workspaces live under {ramp_home()}) or `chmod o+x {blocked}`"
+                )
+        self._workspace = workspace
+
+    def describe(self) -> dict[str, str]:
+        return {
+            "backend": self.name,
+            "root": str(self._rootfs),
+            "profile": self.spec.profile.value,
+            "workspace": str(self._workspace),
+        }
+
+    def _bwrap_argv(
+        self, request: ExecRequest, workspace: Path, *, info_fd: int, block_fd: int
+    ) -> list[str]:
+        assert self._bwrap is not None
+        bind = "--bind" if self.spec.workspace_writable else "--ro-bind"
+        argv = [
+            self._bwrap,
+            "--unshare-all",
+            "--unshare-user",
+            "--die-with-parent",
+            "--new-session",
+            "--hostname",
+            "ramp",
+            "--ro-bind",
+            str(self._rootfs),
+            "/",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--size",
+            str(self.spec.tmp_size_mb << 20),
+            "--tmpfs",
+            "/tmp",
+            bind,
+            str(workspace),
+            WORKSPACE_MOUNT,
+            "--chdir",
+            posixpath.normpath(f"{WORKSPACE_MOUNT}/{request.cwd}"),
+            "--clearenv",
+            "--info-fd",
+            str(info_fd),
+            "--block-fd",
+            str(block_fd),
+        ]
+        if not self._as_root:
+            argv += ["--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_GID)]
+        for key, value in (SANDBOX_ENV | request.env).items():
+            argv += ["--setenv", key, value]
+        return [*argv, "--", *request.command()]
+
+    def exec(self, request: ExecRequest) -> ExecResult:
+        if self._closed:
+            raise SandboxClosedError("this bwrap sandbox is closed; open a new one")
+        workspace = self._workspace
+        if workspace is None:
+            raise SandboxUnavailableError("start(workspace) must be called before exec")
+        limits = request.limits
+        cgroup = ExecCgroup.create(
+            exec_cgroup_name("bwrap", uuid.uuid4().hex[:12]),
+            memory_bytes=limits.memory_mb << 20,
+            pids_max=limits.pids,
+            cpus=limits.cpus,
+        )
+        info_r, info_w = os.pipe()
+        block_r, block_w = os.pipe()
+        argv = [
+            *_rlimit_argv(self._prlimit, limits, fallback=cgroup is None),
+            *self._bwrap_argv(request, workspace, info_fd=info_w, block_fd=block_r),
+        ]
+        as_user = SANDBOX_UID if self._as_root else None
+
+        def admit(process: subprocess.Popen[bytes]) -> None:
+            # bwrap has made the sandbox's first process and waits on block_fd: put it in
+            # the control group now, so everything it starts is inside.
+            os.close(info_w)
+            os.close(block_r)
+            child = _read_child_pid(info_r, limits.timeout_s)
+            if child is None:
+                return  # bwrap failed before making the sandbox; its own message says why
+            if cgroup is not None:
+                cgroup.add(child)
+            with contextlib.suppress(OSError):
+                os.write(block_w, b"1")
+
+        try:
+            raw, stdout, stderr = supervise(
+                argv,
+                limits=limits,
+                stdin=request.stdin,
+                env={"PATH": "/usr/bin:/bin"},
+                cgroup=cgroup,
+                pass_fds=(info_w, block_r),
+                user=as_user,
+                group=SANDBOX_GID if as_user is not None else None,
+                on_spawn=admit,
+            )
+        finally:
+            for fd in (info_r, info_w, block_r, block_w):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            if cgroup is not None:
+                cgroup.kill_all()
+                cgroup.remove()
+        if cgroup is None:
+            raw.notes.append("no control group available: memory and process limits are rlimits")
+        return build_result(raw, stdout, stderr, backend=self.name, timeout_s=limits.timeout_s)
+
+    def close(self) -> None:
+        self._closed = True
+
+
+register_backend("bwrap", BwrapBackend)

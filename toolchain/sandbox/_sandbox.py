@@ -1,0 +1,133 @@
+"""The Sandbox facade: one object per workspace, any backend behind it."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import anyio.to_thread
+
+from toolchain._engine import engine_available
+from toolchain._errors import SandboxClosedError, SandboxError, SandboxUnavailableError
+from toolchain._image import SANDBOX_GID, SANDBOX_UID, find_rootfs
+from toolchain.sandbox._backend import SandboxBackend, create_backend
+from toolchain.sandbox._local import LocalBackend
+from toolchain.sandbox._models import ExecLimits, ExecRequest, ExecResult, SandboxSpec
+
+__all__ = ["Sandbox", "choose_backend", "open_sandbox"]
+
+_log = logging.getLogger(__name__)
+
+
+def choose_backend(spec: SandboxSpec) -> str:
+    """``auto``: docker when an engine answers and the image is there, else bwrap."""
+    if engine_available():
+        from toolchain._engine import docker_client
+        from toolchain._image import find_image
+
+        client = docker_client()
+        try:
+            if find_image(spec.profile, client) is not None:
+                return "docker"
+        finally:
+            client.close()
+        _log.info("Docker engine answers but the %s image is not built", spec.profile.value)
+    if find_rootfs(spec.profile) is not None:
+        return "bwrap"
+    raise SandboxUnavailableError(
+        f"no sandbox can run the {spec.profile.value} profile here: build the images and root "
+        "file systems with `ramp toolchain image` (and start a Docker engine for the docker backend)"
+    )
+
+
+class Sandbox:
+    """Commands run in one workspace through one backend; use as a context manager."""
+
+    def __init__(self, workspace: Path, backend: SandboxBackend, spec: SandboxSpec) -> None:
+        if not workspace.is_dir():
+            raise SandboxError(f"workspace {workspace} is not a directory; create it first")
+        self.workspace = workspace.resolve()
+        self.backend = backend
+        self.spec = spec
+        self._closed = False
+        if spec.workspace_writable and os.geteuid() == 0:
+            _hand_over(self.workspace)
+        backend.start(self.workspace)
+
+    @property
+    def backend_name(self) -> str:
+        return self.backend.name
+
+    def exec(
+        self,
+        command: Sequence[str] | str,
+        *,
+        cwd: str = ".",
+        env: Mapping[str, str] | None = None,
+        stdin: bytes | str = b"",
+        limits: ExecLimits | None = None,
+        timeout_s: float | None = None,
+        memory_mb: int | None = None,
+        output_bytes: int | None = None,
+    ) -> ExecResult:
+        """Run ``command`` (argv list, or a string for ``/bin/sh -c``) in the workspace."""
+        if self._closed:
+            raise SandboxClosedError("this sandbox is closed; open a new one")
+        chosen = (limits or self.spec.limits).merged(
+            timeout_s=timeout_s, memory_mb=memory_mb, output_bytes=output_bytes
+        )
+        request = ExecRequest(
+            argv=None if isinstance(command, str) else tuple(command),
+            shell=command if isinstance(command, str) else None,
+            cwd=cwd,
+            env=dict(env or {}),
+            stdin=stdin.encode() if isinstance(stdin, str) else stdin,
+            limits=chosen,
+        )
+        return self.backend.exec(request)
+
+    async def aexec(self, command: Sequence[str] | str, **options: object) -> ExecResult:
+        """``exec`` in a worker thread, for async callers (the MCP server)."""
+        return await anyio.to_thread.run_sync(lambda: self.exec(command, **options))  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self.backend.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _hand_over(workspace: Path) -> None:
+    """Commands run as uid 1000 in every backend, so the workspace must be theirs."""
+    for path in (workspace, *workspace.rglob("*")):
+        if not path.is_symlink():
+            os.chown(path, SANDBOX_UID, SANDBOX_GID)
+
+
+def open_sandbox(
+    workspace: Path,
+    backend: str = "auto",
+    spec: SandboxSpec | None = None,
+    *,
+    allow_unsafe: bool = False,
+) -> Sandbox:
+    """Open a sandbox on ``workspace`` with the named backend (auto, docker, bwrap, local)."""
+    spec = spec or SandboxSpec()
+    if backend == "local":
+        return Sandbox(workspace, LocalBackend(spec, allow_unsafe=allow_unsafe), spec)
+    name = choose_backend(spec) if backend == "auto" else backend
+    return Sandbox(workspace, create_backend(name, spec), spec)
