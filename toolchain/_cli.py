@@ -48,14 +48,15 @@ def doctor_command(as_json: bool) -> None:
         _console.print(f"toolchain fingerprint [bold]{report.fingerprint[:16]}[/bold]")
         for profile, fingerprint in report.profile_fingerprints.items():
             _console.print(f"  {profile:8} {fingerprint[:16]}")
-        tools = Table("tool", "version", "pinned package", "status")
+        tools = Table("tool", "version", "pinned", "status")
         for tool in report.tools:
-            tools.add_row(
-                tool.command,
-                tool.version or "-",
-                f"{tool.package} {tool.expected}",
-                "[green]ok[/green]" if tool.ok else f"[red]missing[/red]: {tool.fix}",
-            )
+            if not tool.ok:
+                status = f"[red]{'missing' if tool.version is None else 'wrong version'}[/red]: {tool.fix}"
+            elif tool.matches_pin:
+                status = "[green]ok[/green]"
+            else:
+                status = f"[yellow]ok, differs from the pin[/yellow] ({tool.path})"
+            tools.add_row(tool.command, tool.version or "-", tool.expected, status)
         _console.print(tools)
         packages = Table("package", "pinned", "installed", "status")
         for package in report.packages:

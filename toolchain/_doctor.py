@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from toolchain._engine import DEFAULT_ENGINE_TIMEOUT_S, engine_available
 from toolchain._hostcmd import run_host_command, which
 from toolchain._image import SANDBOX_PROFILES, find_rootfs, image_tag
-from toolchain._manifest import Manifest, Profile, load_manifest
+from toolchain._manifest import Manifest, MatchRule, Profile, load_manifest, upstream_version
 
 __all__ = ["DoctorReport", "PackageCheck", "SandboxCheck", "ToolCheck", "run_doctor"]
 
@@ -21,6 +21,7 @@ class ToolCheck(BaseModel):
     version: str | None
     expected: str
     ok: bool
+    matches_pin: bool = False
     fix: str | None = None
 
 
@@ -100,12 +101,22 @@ def _check_tools(manifest: Manifest) -> list[ToolCheck]:
     checks = []
     for tool in manifest.tools_for(Profile.HOST):
         path = which(tool.command)
-        expected = manifest.package(tool.package).version
+        pinned = manifest.package(tool.package)
+        expected = tool.expect or upstream_version(pinned.version)
         version = None
         if path is not None:
             probe = run_host_command([path, *tool.version_args], timeout_s=20)
             version = tool.parse_version(probe.output)
-        ok = path is not None and version is not None
+        matches = version is not None and (
+            version.startswith(expected) or expected.startswith(version)
+        )
+        # A scoring-relevant tool (an exact pin) must be the pinned version; others may drift.
+        ok = version is not None and (matches or pinned.match is not MatchRule.EXACT)
+        fix = None
+        if not ok:
+            fix = _install_fix([tool.package], manifest)
+            if version is not None:
+                fix = f"{path} reports {version}, the pin is {expected}: {fix}"
         checks.append(
             ToolCheck(
                 command=tool.command,
@@ -114,7 +125,8 @@ def _check_tools(manifest: Manifest) -> list[ToolCheck]:
                 version=version,
                 expected=expected,
                 ok=ok,
-                fix=None if ok else _install_fix([tool.package], manifest),
+                matches_pin=matches,
+                fix=fix,
             )
         )
     return checks

@@ -69,6 +69,7 @@ class ToolProbe(_Frozen):
     package: str
     version_args: tuple[str, ...] = ("--version",)
     version_pattern: str
+    expect: str | None = None
     host_only: bool = False
 
     def parse_version(self, output: str) -> str | None:

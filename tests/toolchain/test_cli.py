@@ -28,6 +28,10 @@ def test_doctor_json_lists_every_tool_with_a_version_and_a_fingerprint() -> None
     assert commands["clang-19"]["version"] == "19.1.7"
     for tool in report["tools"]:
         assert tool["ok"] == (tool["fix"] is None)
+        if tool["path"] is not None:
+            # Installed: the manifest's version pattern must read what the tool prints.
+            assert tool["version"] is not None, tool
+    assert commands["bison"]["matches_pin"] is True or commands["bison"]["path"] is None
     assert done.returncode == (0 if report["ok"] else 1)
 
 
