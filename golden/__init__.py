@@ -1,0 +1,45 @@
+"""What is true: the SysY workload's corpus, runtime, stage contracts and golden artifacts."""
+
+from golden._builder import CaseArtifacts, GoldenBuild, GoldenBuildError, build_golden, golden_key
+from golden._corpus import (
+    CORPUS_DIR,
+    Case,
+    CaseKind,
+    CorpusError,
+    Split,
+    builtin_corpus,
+    load_case_dir,
+    split_of,
+)
+from golden._manifest import MANIFEST_PATH, GoldenManifest, compare, manifest_of
+from golden._reference import ARTIFACT_FILES, CASE_MOUNT, INCLUDE_MOUNT, Stage
+from golden._stages import CONTRACTS_DIR, PASS_THRESHOLD, Environment, StageSpec, stage_specs
+
+__all__ = [
+    "ARTIFACT_FILES",
+    "CASE_MOUNT",
+    "CONTRACTS_DIR",
+    "CORPUS_DIR",
+    "INCLUDE_MOUNT",
+    "MANIFEST_PATH",
+    "PASS_THRESHOLD",
+    "Case",
+    "CaseArtifacts",
+    "CaseKind",
+    "CorpusError",
+    "Environment",
+    "GoldenBuild",
+    "GoldenBuildError",
+    "GoldenManifest",
+    "Split",
+    "Stage",
+    "StageSpec",
+    "build_golden",
+    "builtin_corpus",
+    "compare",
+    "golden_key",
+    "load_case_dir",
+    "manifest_of",
+    "split_of",
+    "stage_specs",
+]

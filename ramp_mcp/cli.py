@@ -6,6 +6,7 @@ import logging
 
 import click
 
+from golden._cli import golden_group
 from toolchain._cli import sandbox_group, toolchain_group
 
 __all__ = ["main"]
@@ -21,3 +22,4 @@ def main(verbose: bool) -> None:
 
 main.add_command(toolchain_group)
 main.add_command(sandbox_group)
+main.add_command(golden_group)

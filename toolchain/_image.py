@@ -32,6 +32,8 @@ from toolchain._manifest import MANIFEST_PATH, Manifest, Profile, load_manifest
 from toolchain._paths import ramp_home
 
 __all__ = [
+    "MOUNT_ROOT",
+    "ROOTFS_LAYOUT",
     "SANDBOX_GID",
     "SANDBOX_UID",
     "WORKSPACE_MOUNT",
@@ -49,6 +51,10 @@ __all__ = [
 SANDBOX_UID = 1000
 SANDBOX_GID = 1000
 WORKSPACE_MOUNT = "/workspace"
+# Extra read-only mounts (cases, runtime, golden inputs) live under this directory.
+MOUNT_ROOT = "/ramp"
+# Bump when `_finalise` changes what a root file system contains: everything rebuilds.
+ROOTFS_LAYOUT = 2
 _RECORD = "etc/ramp-toolchain.json"
 _IMPORT_TIMEOUT_S = 900.0
 _DEBOOTSTRAP_TIMEOUT_S = 1800.0
@@ -89,17 +95,18 @@ class ImageBuildReport(BaseModel):
     docker_skipped_reason: str | None = None
 
 
-def _short(fingerprint: str) -> str:
-    return fingerprint[:12]
+def _identity(profile: Profile, manifest: Manifest) -> str:
+    """Short fingerprint plus the finalising layout, e.g. ``e51201152808-l2``."""
+    return f"{manifest.fingerprint(profile)[:12]}-l{ROOTFS_LAYOUT}"
 
 
 def image_tag(profile: Profile, manifest: Manifest | None = None) -> str:
     manifest = manifest or load_manifest()
-    return f"ramp-toolchain-{profile.value}:{_short(manifest.fingerprint(profile))}"
+    return f"ramp-toolchain-{profile.value}:{_identity(profile, manifest)}"
 
 
 def _rootfs_path(profile: Profile, manifest: Manifest) -> Path:
-    return ramp_home() / "rootfs" / f"{profile.value}-{_short(manifest.fingerprint(profile))}"
+    return ramp_home() / "rootfs" / f"{profile.value}-{_identity(profile, manifest)}"
 
 
 def find_rootfs(profile: Profile, manifest: Manifest | None = None) -> RootfsInfo | None:
@@ -285,6 +292,7 @@ def _finalise(
     with (etc / "group").open("a", encoding="utf-8") as group:
         group.write(f"ramp:x:{SANDBOX_GID}:\n")
     (target / WORKSPACE_MOUNT.lstrip("/")).mkdir(mode=0o755, exist_ok=True)
+    (target / MOUNT_ROOT.lstrip("/")).mkdir(mode=0o755, exist_ok=True)
     (target / "tmp").mkdir(mode=0o1777, exist_ok=True)
     for junk in ("var/cache/apt/archives", "var/lib/apt/lists"):
         for entry in (target / junk).glob("*"):
@@ -333,9 +341,7 @@ def _build_rootfs(
     partial = final.with_name(final.name + f".partial-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    log = (
-        ramp_home() / "logs" / f"build-{profile.value}-{_short(manifest.fingerprint(profile))}.log"
-    )
+    log = ramp_home() / "logs" / f"build-{profile.value}-{_identity(profile, manifest)}.log"
     started = time.monotonic()
     try:
         if method is BuildMethod.DOCKERFILE:

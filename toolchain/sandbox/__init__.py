@@ -22,6 +22,7 @@ from toolchain.sandbox._models import (
     ExecLimits,
     ExecRequest,
     ExecResult,
+    Mount,
     Outcome,
     SandboxSpec,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "ExecRequest",
     "ExecResult",
     "LocalBackend",
+    "Mount",
     "Outcome",
     "Sandbox",
     "SandboxBackend",

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from toolchain._errors import SandboxClosedError, SandboxUnavailableError
 from toolchain._hostcmd import which
-from toolchain._image import SANDBOX_GID, SANDBOX_UID, WORKSPACE_MOUNT, require_rootfs
+from toolchain._image import MOUNT_ROOT, SANDBOX_GID, SANDBOX_UID, WORKSPACE_MOUNT, require_rootfs
 from toolchain._paths import ramp_home, unreachable_parent
 from toolchain.sandbox._backend import SandboxBackend, register_backend
 from toolchain.sandbox._capture import build_result
@@ -87,7 +87,7 @@ class BwrapBackend(SandboxBackend):
 
     def start(self, workspace: Path) -> None:
         workspace = workspace.resolve()
-        for path in (self._rootfs, workspace):
+        for path in (self._rootfs, workspace, *(m.source for m in self.spec.mounts)):
             blocked = unreachable_parent(path, SANDBOX_UID, SANDBOX_GID)
             if blocked is not None:
                 raise SandboxUnavailableError(
@@ -132,6 +132,7 @@ class BwrapBackend(SandboxBackend):
             bind,
             str(workspace),
             WORKSPACE_MOUNT,
+            *self._mount_argv(),
             "--chdir",
             posixpath.normpath(f"{WORKSPACE_MOUNT}/{request.cwd}"),
             "--clearenv",
@@ -145,6 +146,15 @@ class BwrapBackend(SandboxBackend):
         for key, value in (SANDBOX_ENV | request.env).items():
             argv += ["--setenv", key, value]
         return [*argv, "--", *request.command()]
+
+    def _mount_argv(self) -> list[str]:
+        if not self.spec.mounts:
+            return []
+        # The root file system is read-only: mount points are made on a tmpfs over /ramp.
+        argv = ["--tmpfs", MOUNT_ROOT]
+        for mount in self.spec.mounts:
+            argv += ["--bind" if mount.writable else "--ro-bind", str(mount.source), mount.target]
+        return argv
 
     def exec(self, request: ExecRequest) -> ExecResult:
         if self._closed:
@@ -161,6 +171,15 @@ class BwrapBackend(SandboxBackend):
         )
         info_r, info_w = os.pipe()
         block_r, block_w = os.pipe()
+        # Each descriptor is closed exactly once: closing a number twice could close one
+        # that another thread's command has been given in the meantime.
+        open_fds = {info_r, info_w, block_r, block_w}
+
+        def close(fd: int) -> None:
+            if fd in open_fds:
+                open_fds.discard(fd)
+                os.close(fd)
+
         argv = [
             *_rlimit_argv(self._prlimit, limits, fallback=cgroup is None),
             *self._bwrap_argv(request, workspace, info_fd=info_w, block_fd=block_r),
@@ -170,8 +189,8 @@ class BwrapBackend(SandboxBackend):
         def admit(process: subprocess.Popen[bytes]) -> None:
             # bwrap has made the sandbox's first process and waits on block_fd: put it in
             # the control group now, so everything it starts is inside.
-            os.close(info_w)
-            os.close(block_r)
+            close(info_w)
+            close(block_r)
             child = _read_child_pid(info_r, limits.timeout_s)
             if child is None:
                 return  # bwrap failed before making the sandbox; its own message says why
@@ -194,8 +213,7 @@ class BwrapBackend(SandboxBackend):
             )
         finally:
             for fd in (info_r, info_w, block_r, block_w):
-                with contextlib.suppress(OSError):
-                    os.close(fd)
+                close(fd)
             if cgroup is not None:
                 cgroup.kill_all()
                 cgroup.remove()

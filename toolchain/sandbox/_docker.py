@@ -288,7 +288,14 @@ class DockerBackend(SandboxBackend):
                 str(workspace): {
                     "bind": WORKSPACE_MOUNT,
                     "mode": "rw" if self.spec.workspace_writable else "ro",
-                }
+                },
+                **{
+                    str(mount.source.resolve()): {
+                        "bind": mount.target,
+                        "mode": "rw" if mount.writable else "ro",
+                    }
+                    for mount in self.spec.mounts
+                },
             },
             "working_dir": WORKSPACE_MOUNT,
             "environment": [f"{k}={v}" for k, v in _BASE_ENV.items()],

@@ -30,6 +30,10 @@ class LocalBackend(SandboxBackend):
                 "the local backend runs commands on the host with no isolation; "
                 "pass allow_unsafe=True (CLI: --unsafe-local) if you really mean it"
             )
+        if spec.mounts:
+            raise SandboxUnavailableError(
+                "the local backend cannot mount directories under /ramp; use docker or bwrap"
+            )
         self.spec = spec
         self._workspace: Path | None = None
         self._closed = False

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import posixpath
 from enum import StrEnum
+from pathlib import Path
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from toolchain._image import MOUNT_ROOT
 from toolchain._manifest import Profile
 
 __all__ = [
@@ -14,6 +17,7 @@ __all__ = [
     "ExecLimits",
     "ExecRequest",
     "ExecResult",
+    "Mount",
     "Outcome",
     "SandboxSpec",
 ]
@@ -121,6 +125,27 @@ class ExecResult(BaseModel):
         return self.outcome is Outcome.OK
 
 
+class Mount(BaseModel):
+    """A host directory shown inside the sandbox under ``/ramp`` (read-only by default)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: Path
+    target: str = Field(description="absolute path under /ramp, e.g. /ramp/case")
+    writable: bool = False
+
+    @field_validator("target")
+    @classmethod
+    def _under_mount_root(cls, target: str) -> str:
+        normal = posixpath.normpath(target)
+        if not normal.startswith(MOUNT_ROOT + "/") or normal != target:
+            raise ValueError(
+                f"mount target {target!r} must be a normalised path under {MOUNT_ROOT}/, "
+                f"like {MOUNT_ROOT}/case"
+            )
+        return target
+
+
 class SandboxSpec(BaseModel):
     """How a sandbox is set up: which environment, and the default limits per command."""
 
@@ -131,6 +156,7 @@ class SandboxSpec(BaseModel):
     limits: ExecLimits = Field(default_factory=ExecLimits)
     tmp_size_mb: int = Field(default=512, ge=1)
     labels: dict[str, str] = Field(default_factory=dict, description="e.g. the run id")
+    mounts: tuple[Mount, ...] = ()
 
     @field_validator("profile")
     @classmethod

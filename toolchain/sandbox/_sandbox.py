@@ -54,8 +54,10 @@ class Sandbox:
         self.backend = backend
         self.spec = spec
         self._closed = False
-        if spec.workspace_writable and os.geteuid() == 0:
-            _hand_over(self.workspace)
+        if os.geteuid() == 0:
+            writable = [m.source for m in spec.mounts if m.writable]
+            for directory in ([self.workspace] if spec.workspace_writable else []) + writable:
+                _hand_over(directory.resolve())
         backend.start(self.workspace)
 
     @property
@@ -112,7 +114,7 @@ class Sandbox:
 
 
 def _hand_over(workspace: Path) -> None:
-    """Commands run as uid 1000 in every backend, so the workspace must be theirs."""
+    """Commands run as uid 1000 in every backend, so what they may write must be theirs."""
     for path in (workspace, *workspace.rglob("*")):
         if not path.is_symlink():
             os.chown(path, SANDBOX_UID, SANDBOX_GID)

@@ -6,7 +6,9 @@ behind, and leave the sandbox usable for the next command.
 
 from __future__ import annotations
 
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -218,6 +220,39 @@ def test_rv64_compile_and_run_on_qemu(sandbox: Sandbox, workspace: Path) -> None
     assert result.outcome is Outcome.NONZERO, result
     assert result.exit_code == 55 % 7
     assert result.stdout == "55\n"
+
+
+def test_concurrent_commands_in_one_sandbox(sandbox: Sandbox) -> None:
+    # Regression: descriptors of one command must never be closed by another's clean-up.
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(index: int) -> tuple[int, str]:
+        result = sandbox.exec(f"cat; echo {index}", stdin=f"in{index}\n")
+        return index, result.stdout if result.outcome is Outcome.OK else repr(result)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(run, range(24)))
+    assert results == [(i, f"in{i}\n{i}\n") for i in range(24)]
+
+
+def test_extra_mounts_are_read_only_under_ramp(
+    backend: str, workspace: Path, tmp_path: Path
+) -> None:
+    from toolchain.sandbox import Mount
+
+    shared = Path(tempfile.mkdtemp(prefix="ramp-test-mount-", dir="/tmp"))
+    shared.chmod(0o755)
+    (shared / "data.txt").write_text("mounted")
+    (shared / "data.txt").chmod(0o644)
+    spec = SandboxSpec(mounts=(Mount(source=shared, target="/ramp/case"),))
+    try:
+        with open_sandbox(workspace, backend, spec) as box:
+            read = box.exec("cat /ramp/case/data.txt")
+            write = box.exec("echo x > /ramp/case/new.txt")
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+    assert read.outcome is Outcome.OK and read.stdout == "mounted"
+    assert write.outcome is Outcome.NONZERO
 
 
 def test_minimal_profile_has_no_clang(backend: str, workspace: Path) -> None:

@@ -1,0 +1,285 @@
+"""Building golden artifacts: the reference pipeline run on every case, cached and checked.
+
+A case's artifacts live in ``ramp_home()/golden/<key>/<name>-<case hash>/`` where the key
+covers the development toolchain's fingerprint, the runtime library and the reference
+commands: change any of them and everything is rebuilt; otherwise a build is a lookup.
+Cases are built in parallel in one development sandbox. Each case is checked before it
+is cached: the T3 and T4 artifacts run natively and the T5 artifact under qemu, and all
+three must reproduce the expected stdout and exit code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from golden._corpus import Case, CaseKind, Split
+from golden._reference import (
+    ARTIFACT_FILES,
+    CASE_MOUNT,
+    INCLUDE_MOUNT,
+    REFERENCE_COMMANDS,
+    Stage,
+    case_script,
+    normalise_ast_ids,
+    retarget_ir_for_rv64,
+    runtime_script,
+    t5_script,
+)
+from toolchain._errors import RampError
+from toolchain._image import SANDBOX_GID, SANDBOX_UID
+from toolchain._manifest import Profile, load_manifest
+from toolchain._paths import ramp_home
+from toolchain.sandbox import ExecLimits, Mount, Outcome, Sandbox, SandboxSpec, open_sandbox
+
+__all__ = [
+    "RUNTIME_DIR",
+    "CaseArtifacts",
+    "GoldenBuild",
+    "GoldenBuildError",
+    "build_golden",
+    "golden_key",
+]
+
+RUNTIME_DIR = Path(__file__).with_name("runtime")
+_META = "meta.json"
+_COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
+_BUILD_LIMITS = ExecLimits(timeout_s=900, memory_mb=4096, pids=512, output_bytes=1 << 20)
+_LEFTOVERS = ("T2.raw.json", "check.t3", "check.t4", "check.t4.s", "check.t5")
+
+
+class GoldenBuildError(RampError):
+    """The reference pipeline failed on a case, or its artifacts did not behave as expected."""
+
+
+class CaseArtifacts(BaseModel):
+    """Everything golden about one case."""
+
+    name: str
+    split: Split
+    kind: CaseKind
+    directory: Path
+    artifacts: dict[Stage, Path]
+    hashes: dict[Stage, str]
+    expected_stdout: Path
+    expected_exit: int
+    reference_instructions: int
+    timed: bool
+    cached: bool = False
+
+
+class GoldenBuild(BaseModel):
+    key: str
+    cases: list[CaseArtifacts]
+    built: int
+    reused: int
+    failures: dict[str, str]
+
+
+def _digest(*parts: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def golden_key() -> str:
+    """Identity of the reference pipeline: toolchain, runtime, commands."""
+    commands = "\n".join(f"{stage}:{text}" for stage, text in REFERENCE_COMMANDS.items())
+    return _digest(
+        load_manifest().fingerprint(Profile.DEV).encode(),
+        (RUNTIME_DIR / "sylib.h").read_bytes(),
+        (RUNTIME_DIR / "sylib.c").read_bytes(),
+        commands.encode(),
+        case_script("x", has_stdin=True, timed=True).encode(),
+        t5_script("x", has_stdin=True).encode(),
+    )[:16]
+
+
+def _case_dir(root: Path, case: Case) -> Path:
+    return root / f"{case.name}-{case.content_hash()[:16]}"
+
+
+def _load_cached(directory: Path, case: Case) -> CaseArtifacts | None:
+    meta = directory / _META
+    if not meta.is_file():
+        return None
+    info = CaseArtifacts.model_validate_json(meta.read_text(encoding="utf-8"))
+    return info.model_copy(
+        update={
+            "directory": directory,
+            "artifacts": {s: directory / ARTIFACT_FILES[s] for s in Stage},
+            "expected_stdout": directory / "expected.out",
+            "split": case.split,
+            "kind": case.kind,
+            "cached": True,
+        }
+    )
+
+
+def _file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _check(work: Path, tag: str, stdout: bytes, code: int) -> str | None:
+    got_out = (work / f"check.{tag}.out").read_bytes()
+    got_code = int((work / f"check.{tag}.exit").read_text().strip() or "-1")
+    if (got_out, got_code) != (stdout, code):
+        return (
+            f"the {tag.upper()} reference artifact does not behave as expected "
+            f"(exit {got_code} vs {code}, stdout {len(got_out)} vs {len(stdout)} bytes)"
+        )
+    return None
+
+
+def _build_case(box: Sandbox, root: Path, final: Path, case: Case) -> CaseArtifacts:
+    work = root / case.name
+    work.mkdir()
+    if os.geteuid() == 0:
+        os.chown(work, SANDBOX_UID, SANDBOX_GID)  # the sandbox user writes the artifacts
+    timed = "starttime" in case.source.read_text(encoding="utf-8", errors="replace")
+    first = box.exec(
+        case_script(case.name, has_stdin=case.stdin is not None, timed=timed), cwd=case.name
+    )
+    if first.outcome is not Outcome.OK:
+        raise GoldenBuildError(f"reference pipeline failed: {first.detail}\n{first.stderr[-2000:]}")
+    (work / ARTIFACT_FILES[Stage.T2]).write_text(
+        normalise_ast_ids((work / "T2.raw.json").read_text(encoding="utf-8")), encoding="utf-8"
+    )
+    (work / "T5.input.ll").write_text(
+        retarget_ir_for_rv64((work / ARTIFACT_FILES[Stage.T4]).read_text(encoding="utf-8")),
+        encoding="utf-8",
+    )
+    second = box.exec(t5_script(case.name, has_stdin=case.stdin is not None), cwd=case.name)
+    if second.outcome is not Outcome.OK:
+        raise GoldenBuildError(
+            f"reference back end failed: {second.detail}\n{second.stderr[-2000:]}"
+        )
+    if case.expected_stdout is not None and case.expected_exit is not None:
+        stdout, code = case.expected_stdout.read_bytes(), case.expected_exit
+    else:
+        # A user's case: the native run of the -O0 reference defines the expectation,
+        # and the optimised and RV64 artifacts must agree with it.
+        stdout = (work / "check.t3.out").read_bytes()
+        code = int((work / "check.t3.exit").read_text().strip())
+    for tag in ("t3", "t4", "t5"):
+        problem = _check(work, tag, stdout, code)
+        if problem:
+            raise GoldenBuildError(problem)
+    counted = _COLLECTED.search((work / "check.t4.callgrind").read_text(errors="replace"))
+    if counted is None or int(counted.group(1)) <= 0:
+        raise GoldenBuildError("callgrind reported no instruction count for the T4 reference")
+    (work / "expected.out").write_bytes(stdout)
+    for leftover in _LEFTOVERS:
+        (work / leftover).unlink(missing_ok=True)
+    info = CaseArtifacts(
+        name=case.name,
+        split=case.split,
+        kind=case.kind,
+        directory=final,
+        artifacts={s: final / ARTIFACT_FILES[s] for s in Stage},
+        hashes={s: _file_hash(work / ARTIFACT_FILES[s]) for s in Stage},
+        expected_stdout=final / "expected.out",
+        expected_exit=code,
+        reference_instructions=int(counted.group(1)),
+        timed=timed,
+    )
+    (work / _META).write_text(info.model_dump_json(indent=2), encoding="utf-8")
+    if final.exists():
+        shutil.rmtree(final)
+    work.rename(final)
+    return info
+
+
+def _stage_inputs(stage: Path, cases: Sequence[Case]) -> tuple[Path, Path]:
+    case_dir, include_dir = stage / "case", stage / "include"
+    case_dir.mkdir(parents=True)
+    include_dir.mkdir()
+    for case in cases:
+        shutil.copyfile(case.source, case_dir / f"{case.name}.sy")
+        if case.stdin is not None:
+            shutil.copyfile(case.stdin, case_dir / f"{case.name}.in")
+    for name in ("sylib.h", "sylib.c"):
+        shutil.copyfile(RUNTIME_DIR / name, include_dir / name)
+    return case_dir, include_dir
+
+
+def build_golden(
+    cases: Sequence[Case],
+    *,
+    backend: str = "auto",
+    jobs: int | None = None,
+    force: bool = False,
+    cache_root: Path | None = None,
+    on_case: Callable[[str, bool], None] | None = None,
+) -> GoldenBuild:
+    """Golden artifacts for ``cases``: cached ones are reused, the rest built in parallel.
+
+    ``on_case(name, ok)`` is called as each case finishes (for progress bars).
+    """
+    key = golden_key()
+    root = (cache_root or ramp_home() / "golden") / key
+    root.mkdir(parents=True, exist_ok=True)
+    results: dict[str, CaseArtifacts] = {}
+    pending: list[Case] = []
+    for case in cases:
+        cached = None if force else _load_cached(_case_dir(root, case), case)
+        if cached is not None:
+            results[case.name] = cached
+            if on_case:
+                on_case(case.name, True)
+        else:
+            pending.append(case)
+    failures: dict[str, str] = {}
+    if pending:
+        build_root = root / f".build-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        stage_root = root / f".stage-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        build_root.mkdir()
+        try:
+            case_dir, include_dir = _stage_inputs(stage_root, pending)
+            spec = SandboxSpec(
+                profile=Profile.DEV,
+                limits=_BUILD_LIMITS,
+                mounts=(
+                    Mount(source=case_dir, target=CASE_MOUNT),
+                    Mount(source=include_dir, target=INCLUDE_MOUNT),
+                ),
+                labels={"io.ramp.purpose": "golden-build"},
+            )
+            with open_sandbox(build_root, backend, spec) as box:
+                runtime = box.exec(runtime_script())
+                if runtime.outcome is not Outcome.OK:
+                    raise GoldenBuildError(f"building the runtime failed: {runtime.stderr[-2000:]}")
+                with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
+                    futures = {
+                        pool.submit(_build_case, box, build_root, _case_dir(root, c), c): c
+                        for c in pending
+                    }
+                    for future in as_completed(futures):
+                        case = futures[future]
+                        try:
+                            results[case.name] = future.result()
+                        except (GoldenBuildError, OSError, ValueError) as exc:
+                            failures[case.name] = str(exc)
+                        if on_case:
+                            on_case(case.name, case.name not in failures)
+        finally:
+            shutil.rmtree(build_root, ignore_errors=True)
+            shutil.rmtree(stage_root, ignore_errors=True)
+    ordered = [results[c.name] for c in cases if c.name in results]
+    return GoldenBuild(
+        key=key,
+        cases=ordered,
+        built=len(pending) - len(failures),
+        reused=len(cases) - len(pending),
+        failures=failures,
+    )

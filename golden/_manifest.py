@@ -1,0 +1,82 @@
+"""The committed manifest of golden artifact hashes, and checking a build against it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from golden._builder import CaseArtifacts, GoldenBuild
+from golden._reference import Stage
+from toolchain._manifest import Profile, load_manifest
+
+__all__ = ["MANIFEST_PATH", "GoldenManifest", "ManifestEntry", "compare", "manifest_of"]
+
+MANIFEST_PATH = Path(__file__).with_name("manifest.json")
+
+
+class ManifestEntry(BaseModel):
+    artifacts: dict[Stage, str]
+    expected_exit: int
+    reference_instructions: int
+
+
+class GoldenManifest(BaseModel):
+    key: str
+    toolchain: str
+    cases: dict[str, ManifestEntry]
+
+    @classmethod
+    def load(cls, path: Path = MANIFEST_PATH) -> GoldenManifest | None:
+        if not path.is_file():
+            return None
+        return cls.model_validate_json(path.read_text(encoding="utf-8"))
+
+    def save(self, path: Path = MANIFEST_PATH) -> None:
+        data = self.model_dump(mode="json")
+        path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _entry(case: CaseArtifacts) -> ManifestEntry:
+    return ManifestEntry(
+        artifacts=case.hashes,
+        expected_exit=case.expected_exit,
+        reference_instructions=case.reference_instructions,
+    )
+
+
+def manifest_of(build: GoldenBuild) -> GoldenManifest:
+    return GoldenManifest(
+        key=build.key,
+        toolchain=load_manifest().fingerprint(Profile.DEV),
+        cases={case.name: _entry(case) for case in build.cases},
+    )
+
+
+def compare(expected: GoldenManifest, build: GoldenBuild) -> list[str]:
+    """Every difference between the committed manifest and a build, in words."""
+    if expected.key != build.key:
+        return [
+            f"the manifest was made by reference pipeline {expected.key}, this machine runs "
+            f"{build.key} (toolchain, runtime or reference commands changed); regenerate it "
+            "with `ramp golden build --write-manifest`"
+        ]
+    problems = []
+    for case in build.cases:
+        entry = expected.cases.get(case.name)
+        if entry is None:
+            problems.append(f"{case.name}: not in the manifest")
+            continue
+        got = _entry(case)
+        for stage in Stage:
+            if got.artifacts.get(stage) != entry.artifacts.get(stage):
+                problems.append(f"{case.name}: {stage} artifact differs")
+        if got.expected_exit != entry.expected_exit:
+            problems.append(f"{case.name}: exit code {got.expected_exit} != {entry.expected_exit}")
+        if got.reference_instructions != entry.reference_instructions:
+            problems.append(
+                f"{case.name}: T4 reference count {got.reference_instructions} "
+                f"!= {entry.reference_instructions}"
+            )
+    return problems

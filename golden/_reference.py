@@ -1,0 +1,173 @@
+"""The reference pipeline: every command that makes a golden artifact, in one place.
+
+Everything runs in the development sandbox (the pinned toolchain) at fixed paths, so the
+artifacts are the same on every machine: the case at ``/ramp/case/NAME.sy`` (stdin at
+``/ramp/case/NAME.in``), the runtime header at ``/ramp/include/sylib.h``, and the case's
+build directory as the working directory. Stage contracts and the grader call agents'
+stage programs with the same paths.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from enum import StrEnum
+
+__all__ = [
+    "ARTIFACT_FILES",
+    "CASE_MOUNT",
+    "INCLUDE_MOUNT",
+    "LIB_DIR",
+    "LLC_X86_MEASURE",
+    "MEASURE_PREFIX",
+    "RUNTIME_OBJECTS",
+    "Stage",
+    "case_script",
+    "normalise_ast_ids",
+    "retarget_ir_for_rv64",
+    "runtime_script",
+    "t5_script",
+]
+
+CASE_MOUNT = "/ramp/case"
+INCLUDE_MOUNT = "/ramp/include"
+# Runtime objects are built once per golden build into this directory of the workspace.
+LIB_DIR = "_lib"
+
+
+class Stage(StrEnum):
+    T0 = "T0"
+    T1 = "T1"
+    T2 = "T2"
+    T3 = "T3"
+    T4 = "T4"
+    T5 = "T5"
+
+
+ARTIFACT_FILES: dict[Stage, str] = {
+    Stage.T0: "T0.i",
+    Stage.T1: "T1.tokens",
+    Stage.T2: "T2.json",
+    Stage.T3: "T3.ll",
+    Stage.T4: "T4.ll",
+    Stage.T5: "T5.s",
+}
+
+RV64_FLAGS = "--target=riscv64-unknown-linux-gnu -march=rv64gc -mabi=lp64d -fno-addrsig"
+LLC_RV64 = "llc-19 -mtriple=riscv64-unknown-linux-gnu -mattr=+m,+a,+f,+d,+c -O2"
+# T4 performance is measured on the IR alone: one fixed back-end-only pipeline, a static
+# link (no dynamic loader in the count), and an empty environment, so the count is the
+# same in every sandbox backend.
+LLC_X86_MEASURE = "llc-19 -O2 -relocation-model=pic"
+MEASURE_PREFIX = "env -i /usr/bin/valgrind --tool=callgrind --callgrind-out-file=/dev/null"
+
+RUNTIME_OBJECTS = {
+    "x86": "sylib.x86.o",
+    "x86-callgrind": "sylib.callgrind.x86.o",
+    "rv64": "sylib.rv64.o",
+}
+
+REFERENCE_COMMANDS: dict[Stage, str] = {
+    Stage.T0: "clang-19 -E -x c -isystem /ramp/include -include sylib.h {source} -o T0.i",
+    Stage.T1: "clang-19 -cc1 -dump-tokens T0.i 2> T1.tokens",
+    Stage.T2: "clang-19 -cc1 -ast-dump=json T0.i > T2.raw.json",
+    Stage.T3: "clang-19 -S -emit-llvm -O0 -Xclang -disable-O0-optnone T0.i -o T3.ll",
+    Stage.T4: "clang-19 -S -emit-llvm -O2 -fno-vectorize -fno-slp-vectorize T0.i -o T4.ll",
+    Stage.T5: f"{LLC_RV64} T5.input.ll -o T5.s",
+}
+
+
+def runtime_script() -> str:
+    """Build the three runtime objects into ``_lib`` (run with the runtime at /ramp/include)."""
+    src = f"{INCLUDE_MOUNT}/sylib.c"
+    return "\n".join(
+        [
+            "set -eu",
+            f"mkdir -p {LIB_DIR}",
+            f"clang-19 -O2 -c {src} -o {LIB_DIR}/{RUNTIME_OBJECTS['x86']}",
+            f"clang-19 -O2 -DRAMP_CALLGRIND -c {src} -o {LIB_DIR}/{RUNTIME_OBJECTS['x86-callgrind']}",
+            f"clang-19 {RV64_FLAGS} -O2 -c {src} -o {LIB_DIR}/{RUNTIME_OBJECTS['rv64']}",
+        ]
+    )
+
+
+def case_script(name: str, *, has_stdin: bool, timed: bool) -> str:
+    """Make every artifact of one case in the current directory, then run the checks.
+
+    The checks run the T3 and T4 artifacts natively and the T5 artifact under qemu, each
+    with the case's stdin, recording stdout and exit code; the T4 run is under callgrind,
+    counting instructions (between starttime() and stoptime() when the program times
+    itself), which is the reference for T4's score.
+    """
+    source = f"{CASE_MOUNT}/{name}.sy"
+    stdin = f"{CASE_MOUNT}/{name}.in" if has_stdin else "/dev/null"
+    lib = f"../{LIB_DIR}"
+    collect = "--collect-atstart=no " if timed else ""
+    quoted = shlex.quote
+    lines = [
+        "set -eu",
+        REFERENCE_COMMANDS[Stage.T0].format(source=quoted(source)),
+        REFERENCE_COMMANDS[Stage.T1],
+        REFERENCE_COMMANDS[Stage.T2],
+        REFERENCE_COMMANDS[Stage.T3],
+        REFERENCE_COMMANDS[Stage.T4],
+        f"clang-19 T3.ll {lib}/{RUNTIME_OBJECTS['x86']} -o check.t3",
+        f"{LLC_X86_MEASURE} T4.ll -o check.t4.s",
+        f"clang-19 -static check.t4.s {lib}/{RUNTIME_OBJECTS['x86-callgrind']} -o check.t4",
+        "set +e",
+        f"./check.t3 < {quoted(stdin)} > check.t3.out 2> /dev/null; echo $? > check.t3.exit",
+        (
+            f"{MEASURE_PREFIX} {collect}./check.t4 < {quoted(stdin)} > check.t4.out "
+            "2> check.t4.callgrind; "
+            "echo $? > check.t4.exit"
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def t5_script(name: str, *, has_stdin: bool) -> str:
+    """Assemble the T5 artifact, link it with the RV64 runtime and run it under qemu."""
+    stdin = f"{CASE_MOUNT}/{name}.in" if has_stdin else "/dev/null"
+    return "\n".join(
+        [
+            "set -eu",
+            REFERENCE_COMMANDS[Stage.T5],
+            f"riscv64-linux-gnu-gcc -static T5.s ../{LIB_DIR}/{RUNTIME_OBJECTS['rv64']} -o check.t5",
+            "set +e",
+            f"qemu-riscv64 ./check.t5 < {shlex.quote(stdin)} > check.t5.out 2> /dev/null; "
+            "echo $? > check.t5.exit",
+        ]
+    )
+
+
+_POINTER = re.compile(r'"0x[0-9a-f]{5,}"')
+
+
+def normalise_ast_ids(text: str) -> str:
+    """Renumber clang's pointer ids in order of first appearance (they change every run).
+
+    Every occurrence of the same pointer maps to the same new id, so references between
+    nodes (``referencedDecl``, ``previousDecl``...) stay consistent.
+    """
+    table: dict[str, str] = {}
+
+    def renumber(match: re.Match[str]) -> str:
+        pointer = match.group(0)
+        if pointer not in table:
+            table[pointer] = f'"0x{len(table) + 1:x}"'
+        return table[pointer]
+
+    return _POINTER.sub(renumber, text)
+
+
+_TARGET_LINE = re.compile(r"^target (datalayout|triple) = .*\n", re.MULTILINE)
+_TARGET_ATTRS = re.compile(r' ?"(target-cpu|target-features|tune-cpu)"="[^"]*"')
+
+
+def retarget_ir_for_rv64(ir: str) -> str:
+    """The chain's IR (x86-64 clang dialect) with its target-specific lines removed.
+
+    The reference back end (llc for riscv64) then supplies RV64's own data layout; the IR
+    is otherwise unchanged.
+    """
+    return _TARGET_ATTRS.sub("", _TARGET_LINE.sub("", ir))
