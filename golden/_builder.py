@@ -52,7 +52,10 @@ __all__ = [
 RUNTIME_DIR = Path(__file__).with_name("runtime")
 _META = "meta.json"
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
-_BUILD_LIMITS = ExecLimits(timeout_s=900, memory_mb=4096, pids=512, output_bytes=1 << 20)
+# The container (docker) gets every core: parallel cases share one sandbox.
+_BUILD_LIMITS = ExecLimits(
+    timeout_s=900, memory_mb=4096, pids=512, output_bytes=1 << 20, cpus=float(os.cpu_count() or 1)
+)
 _LEFTOVERS = ("T2.raw.json", "check.t3", "check.t4", "check.t4.s", "check.t5")
 
 
@@ -256,7 +259,7 @@ def build_golden(
                 labels={"io.ramp.purpose": "golden-build"},
             )
             with open_sandbox(build_root, backend, spec) as box:
-                runtime = box.exec(runtime_script())
+                runtime = box.exec(runtime_script(), limits=_BUILD_LIMITS.merged(cpus=1.0))
                 if runtime.outcome is not Outcome.OK:
                     raise GoldenBuildError(f"building the runtime failed: {runtime.stderr[-2000:]}")
                 with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:

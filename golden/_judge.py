@@ -87,7 +87,9 @@ class Judge:
             shutil.copyfile(RUNTIME_DIR / name, include_dir / name)
         spec = SandboxSpec(
             profile=Profile.DEV,
-            limits=ExecLimits(timeout_s=60, memory_mb=2048, pids=256),
+            limits=ExecLimits(
+                timeout_s=60, memory_mb=4096, pids=512, cpus=float(os.cpu_count() or 1)
+            ),
             mounts=(
                 Mount(source=case_dir, target=CASE_MOUNT),
                 Mount(source=include_dir, target=INCLUDE_MOUNT),
@@ -167,7 +169,11 @@ class Judge:
                 ),
                 Stage.T5: f"riscv64-linux-gnu-gcc -static out.s {lib}/{RUNTIME_OBJECTS['rv64']} -o prog",
             }[stage]
-            compiled = box.exec(build, cwd=work_name, timeout_s=limits.compile_timeout_s)
+            compiled = box.exec(
+                build,
+                cwd=work_name,
+                limits=ExecLimits(timeout_s=limits.compile_timeout_s or 10, memory_mb=2048),
+            )
             if compiled.outcome is not Outcome.OK:
                 diagnostic = compiled.stderr.strip() or compiled.detail
                 return RunOutcome(build_ok=False, build_diagnostic=diagnostic[:2000]), None
