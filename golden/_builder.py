@@ -26,6 +26,7 @@ from golden._reference import (
     ARTIFACT_FILES,
     CASE_MOUNT,
     INCLUDE_MOUNT,
+    MEASURED_BINARY,
     REFERENCE_COMMANDS,
     Stage,
     case_script,
@@ -56,7 +57,7 @@ _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 _BUILD_LIMITS = ExecLimits(
     timeout_s=900, memory_mb=4096, pids=512, output_bytes=1 << 20, cpus=float(os.cpu_count() or 1)
 )
-_LEFTOVERS = ("T2.raw.json", "check.t3", "check.t4", "check.t4.s", "check.t5")
+_LEFTOVERS = ("T2.raw.json", "check.t3", MEASURED_BINARY, "check.t4.s", "check.t5")
 
 
 class GoldenBuildError(RampError):

@@ -26,9 +26,10 @@ from golden._reference import (
     INCLUDE_MOUNT,
     LIB_DIR,
     LLC_X86_MEASURE,
-    MEASURE_PREFIX,
+    MEASURED_BINARY,
     RUNTIME_OBJECTS,
     Stage,
+    measure_command,
     runtime_script,
 )
 from golden._stages import stage_specs
@@ -165,7 +166,8 @@ class Judge:
                 Stage.T3: f"clang-19 out.ll {lib}/{RUNTIME_OBJECTS['x86']} -o prog",
                 Stage.T4: (
                     f"{LLC_X86_MEASURE} out.ll -o out.s && "
-                    f"clang-19 -static out.s {lib}/{RUNTIME_OBJECTS['x86-callgrind']} -o prog"
+                    f"clang-19 -static out.s {lib}/{RUNTIME_OBJECTS['x86-callgrind']} "
+                    f"-o {MEASURED_BINARY}"
                 ),
                 Stage.T5: f"riscv64-linux-gnu-gcc -static out.s {lib}/{RUNTIME_OBJECTS['rv64']} -o prog",
             }[stage]
@@ -180,8 +182,12 @@ class Judge:
             stdin = f"{CASE_MOUNT}/{case.name}.in" if case.stdin is not None else "/dev/null"
             redirect = f"< {shlex.quote(stdin)} > run.out"
             if stage is Stage.T4:
-                collect = "--collect-atstart=no " if golden.timed else ""
-                command = f"exec {MEASURE_PREFIX} {collect}./prog {redirect} 2> run.callgrind"
+                command = (
+                    measure_command(
+                        MEASURED_BINARY, stdin, "run.out", "run.callgrind", timed=golden.timed
+                    )
+                    + "; exit $status"
+                )
                 timeout = limits.measure_timeout_s
             elif stage is Stage.T5:
                 command, timeout = f"exec qemu-riscv64 ./prog {redirect}", limits.run_timeout_s

@@ -19,10 +19,12 @@ __all__ = [
     "INCLUDE_MOUNT",
     "LIB_DIR",
     "LLC_X86_MEASURE",
+    "MEASURED_BINARY",
     "MEASURE_PREFIX",
     "RUNTIME_OBJECTS",
     "Stage",
     "case_script",
+    "measure_command",
     "normalise_ast_ids",
     "retarget_ir_for_rv64",
     "runtime_script",
@@ -60,6 +62,25 @@ LLC_RV64 = "llc-19 -mtriple=riscv64-unknown-linux-gnu -mattr=+m,+a,+f,+d,+c -O2"
 # same in every sandbox backend.
 LLC_X86_MEASURE = "llc-19 -O2 -relocation-model=pic"
 MEASURE_PREFIX = "env -i /usr/bin/valgrind --tool=callgrind --callgrind-out-file=/dev/null"
+MEASURED_BINARY = "measured"
+
+
+def measure_command(binary: str, stdin: str, stdout: str, report: str, *, timed: bool) -> str:
+    """Shell text that counts ``binary``'s instructions; leaves its exit status in $status.
+
+    The program runs from a fresh directory whose path always has the same length, under
+    the same name and with an empty environment: its path and environment are on its
+    stack, and their lengths change the count (by a few instructions, but they do).
+    """
+    collect = "--collect-atstart=no " if timed else ""
+    return (
+        "d=$(mktemp -d /tmp/ramp-measure-XXXXXXXXXXXX) && cp "
+        + shlex.quote(binary)
+        + f' "$d/{MEASURED_BINARY}" && (cd "$d" && exec {MEASURE_PREFIX} {collect}'
+        + f"./{MEASURED_BINARY}) < {shlex.quote(stdin)} > {shlex.quote(stdout)} "
+        + f'2> {shlex.quote(report)}; status=$?; rm -rf "$d"'
+    )
+
 
 RUNTIME_OBJECTS = {
     "x86": "sylib.x86.o",
@@ -102,7 +123,6 @@ def case_script(name: str, *, has_stdin: bool, timed: bool) -> str:
     source = f"{CASE_MOUNT}/{name}.sy"
     stdin = f"{CASE_MOUNT}/{name}.in" if has_stdin else "/dev/null"
     lib = f"../{LIB_DIR}"
-    collect = "--collect-atstart=no " if timed else ""
     quoted = shlex.quote
     lines = [
         "set -eu",
@@ -113,14 +133,11 @@ def case_script(name: str, *, has_stdin: bool, timed: bool) -> str:
         REFERENCE_COMMANDS[Stage.T4],
         f"clang-19 T3.ll {lib}/{RUNTIME_OBJECTS['x86']} -o check.t3",
         f"{LLC_X86_MEASURE} T4.ll -o check.t4.s",
-        f"clang-19 -static check.t4.s {lib}/{RUNTIME_OBJECTS['x86-callgrind']} -o check.t4",
+        f"clang-19 -static check.t4.s {lib}/{RUNTIME_OBJECTS['x86-callgrind']} -o {MEASURED_BINARY}",
         "set +e",
         f"./check.t3 < {quoted(stdin)} > check.t3.out 2> /dev/null; echo $? > check.t3.exit",
-        (
-            f"{MEASURE_PREFIX} {collect}./check.t4 < {quoted(stdin)} > check.t4.out "
-            "2> check.t4.callgrind; "
-            "echo $? > check.t4.exit"
-        ),
+        measure_command(MEASURED_BINARY, stdin, "check.t4.out", "check.t4.callgrind", timed=timed)
+        + "; echo $status > check.t4.exit",
     ]
     return "\n".join(lines)
 

@@ -136,7 +136,7 @@ def stage_specs() -> dict[Stage, StageSpec]:
             input=_AST,
             output=_IR_O0,
             environment=Environment.MINIMAL,
-            limits=StageLimits(program_timeout_s=10, compile_timeout_s=10, run_timeout_s=10),
+            limits=StageLimits(program_timeout_s=10, compile_timeout_s=60, run_timeout_s=10),
             scoring="100 when stdout and exit code match, else 0",
             weight=3,
             contract=CONTRACTS_DIR / "T3.md",
@@ -149,7 +149,7 @@ def stage_specs() -> dict[Stage, StageSpec]:
             output=_IR_OPT,
             environment=Environment.MINIMAL,
             limits=StageLimits(
-                program_timeout_s=20, compile_timeout_s=10, run_timeout_s=10, measure_timeout_s=60
+                program_timeout_s=20, compile_timeout_s=60, run_timeout_s=10, measure_timeout_s=120
             ),
             scoring="correct output, then min(100, 100*sqrt(I_ref/I)) in callgrind instructions",
             weight=3,
@@ -164,7 +164,7 @@ def stage_specs() -> dict[Stage, StageSpec]:
             input=_IR_OPT,
             output=_ASM,
             environment=Environment.MINIMAL,
-            limits=StageLimits(program_timeout_s=10, compile_timeout_s=20, run_timeout_s=20),
+            limits=StageLimits(program_timeout_s=10, compile_timeout_s=60, run_timeout_s=20),
             scoring="100 when stdout and exit code match on qemu, else 0",
             weight=4,
             contract=CONTRACTS_DIR / "T5.md",

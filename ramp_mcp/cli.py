@@ -7,6 +7,7 @@ import logging
 import click
 
 from golden._cli import golden_group
+from grader._run_cli import create_run_command
 from toolchain._cli import sandbox_group, toolchain_group
 
 __all__ = ["main"]
@@ -23,3 +24,11 @@ def main(verbose: bool) -> None:
 main.add_command(toolchain_group)
 main.add_command(sandbox_group)
 main.add_command(golden_group)
+
+
+@main.group("run")
+def run_group() -> None:
+    """Evaluation runs: create one (agents and `ramp run --agent` arrive with F7)."""
+
+
+run_group.add_command(create_run_command)

@@ -32,10 +32,12 @@ from toolchain._manifest import MANIFEST_PATH, Manifest, Profile, load_manifest
 from toolchain._paths import ramp_home
 
 __all__ = [
+    "FINDINGS_MOUNT",
     "MOUNT_ROOT",
     "ROOTFS_LAYOUT",
     "SANDBOX_GID",
     "SANDBOX_UID",
+    "TOOLCHAIN_STUBS",
     "WORKSPACE_MOUNT",
     "BuildMethod",
     "ImageBuildReport",
@@ -54,7 +56,7 @@ WORKSPACE_MOUNT = "/workspace"
 # Extra read-only mounts (cases, runtime, golden inputs) live under this directory.
 MOUNT_ROOT = "/ramp"
 # Bump when `_finalise` changes what a root file system contains: everything rebuilds.
-ROOTFS_LAYOUT = 2
+ROOTFS_LAYOUT = 3
 _RECORD = "etc/ramp-toolchain.json"
 _IMPORT_TIMEOUT_S = 900.0
 _DEBOOTSTRAP_TIMEOUT_S = 1800.0
@@ -281,10 +283,37 @@ class _IterStream(io.RawIOBase):
         return size
 
 
+# In the minimal environment these names exist but refuse, say why, and leave a record
+# the grader reads: a stage program that reaches for the reference toolchain is visible.
+TOOLCHAIN_STUBS = (
+    "clang", "clang-19", "clang++", "clang++-19", "clang-cpp-19", "llc", "llc-19", "opt",
+    "opt-19", "lli", "lli-19", "llvm-as-19", "llvm-dis-19", "llvm-link-19", "llvm-mc-19",
+    "ld.lld", "ld.lld-19", "lld", "lld-19",
+)  # fmt: skip
+FINDINGS_MOUNT = "/ramp/findings"
+_STUB = f"""#!/bin/sh
+name=$(basename "$0")
+echo "RAMP-INTEGRITY: $name is not available to stage programs (no clang/LLVM at run time)" >&2
+if [ -d {FINDINGS_MOUNT} ]; then echo "$name" >> {FINDINGS_MOUNT}/toolchain-calls 2>/dev/null; fi
+exit 126
+"""
+
+
+def _install_stubs(target: Path) -> None:
+    stub_dir = target / "usr/local/bin"
+    stub_dir.mkdir(parents=True, exist_ok=True)
+    for name in TOOLCHAIN_STUBS:
+        stub = stub_dir / name
+        stub.write_text(_STUB, encoding="utf-8")
+        stub.chmod(0o755)
+
+
 def _finalise(
     target: Path, profile: Profile, manifest: Manifest
 ) -> tuple[dict[str, str], list[str]]:
     etc = target / "etc"
+    if profile is Profile.MINIMAL:
+        _install_stubs(target)
     with (etc / "passwd").open("a", encoding="utf-8") as passwd:
         passwd.write(
             f"ramp:x:{SANDBOX_UID}:{SANDBOX_GID}:RAMP sandbox:{WORKSPACE_MOUNT}:/bin/bash\n"

@@ -114,14 +114,17 @@ def test_reference_wrappers_score_100_everywhere(harness) -> None:  # type: igno
     for case in cases:
         shutil.copyfile(case.source, case_dir / f"{case.name}.sy")
     scores: dict[tuple[str, Stage], float] = {}
+    failures: list[str] = []
     with Judge(cases, backend=BACKEND) as judge:
         for case in cases:
             for stage in Stage:
                 produced = _run_stage(workspace, output, stage, golden[case.name], case_dir)
                 result = judge.judge(stage, golden[case.name], produced)
                 scores[(case.name, stage)] = result.score
-                assert result.score == 100.0, (case.name, stage, result.diagnosis)
+                if result.score != 100.0:
+                    failures.append(f"{case.name} {stage}: {result.diagnosis}")
     shutil.rmtree(case_dir, ignore_errors=True)
+    assert failures == []
     assert len(scores) == 6 * len(cases)
 
 

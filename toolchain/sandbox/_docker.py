@@ -283,7 +283,7 @@ class DockerBackend(SandboxBackend):
             "user": _USER,
             "network_mode": "none",
             "read_only": True,
-            "tmpfs": {"/tmp": f"size={self.spec.tmp_size_mb}m,mode=1777"},
+            "tmpfs": {"/tmp": f"size={self.spec.tmp_size_mb}m,mode=1777,exec"},
             "volumes": {
                 str(workspace): {
                     "bind": WORKSPACE_MOUNT,

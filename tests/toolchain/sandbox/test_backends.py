@@ -94,6 +94,13 @@ def test_toolchain_is_inside(sandbox: Sandbox) -> None:
     assert "clang version 19.1.7" in result.stdout
 
 
+def test_tmp_is_writable_and_executable(sandbox: Sandbox) -> None:
+    # Stage programs see a read-only workspace; scratch work (and running it) is in /tmp.
+    result = sandbox.exec("printf '#!/bin/sh\\necho ran\\n' > /tmp/s && chmod +x /tmp/s && /tmp/s")
+    assert result.outcome is Outcome.OK, result
+    assert result.stdout == "ran\n"
+
+
 def test_root_file_system_is_read_only(sandbox: Sandbox) -> None:
     result = sandbox.exec("touch /usr/bin/planted")
     assert result.outcome is Outcome.NONZERO

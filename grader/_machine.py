@@ -1,0 +1,452 @@
+"""The serial stage machine: runs, submissions, resurrection, crash recovery.
+
+States per stage: locked -> open -> grading -> passed | failed | resurrected (or back to
+open while attempts remain). Every transition happens inside ``Ledger.locked_run``, so
+two submissions for one run serialise: the first claims the stage (state ``grading``), the
+second is refused with the reason. Grading itself runs outside the lock; its result is
+written in one transaction. A grader killed mid-grade leaves its submission ``grading``
+with a dead pid: :meth:`StageMachine.recover` marks it interrupted and grades it again from
+the snapshot it saved, so nothing is half-written and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel
+from sqlmodel import select
+
+from golden import (
+    PASS_THRESHOLD,
+    Case,
+    Split,
+    Stage,
+    build_golden,
+    builtin_corpus,
+    golden_key,
+)
+from grader._agent_workspace import (
+    REFERENCE_DIR,
+    prepare_agent_workspace,
+    reveal_stage_inputs,
+    write_resurrection_note,
+)
+from grader._grading import GradeReport, GradingError, grade_workspace, hidden_cases
+from grader.ledger import (
+    CaseResult,
+    IntegrityFinding,
+    Ledger,
+    ResurrectionEvent,
+    Run,
+    StageState,
+    Submission,
+    utc_now,
+)
+from toolchain._paths import ramp_home
+
+__all__ = [
+    "RunStatusView",
+    "StageMachine",
+    "StageRefusedError",
+    "StageView",
+    "SubmissionOutcome",
+]
+
+_STAGES = list(Stage)
+
+
+class StageRefusedError(GradingError):
+    """A submission the stage machine does not accept (the message says why)."""
+
+
+class StageView(BaseModel):
+    stage: Stage
+    state: str
+    attempts_used: int
+    attempts_left: int
+    chained_score: float | None
+    isolated_score: float | None
+
+
+class RunStatusView(BaseModel):
+    run_id: str
+    status: str
+    workspace: str
+    open_stage: Stage | None
+    budget_left_s: float | None
+    stages: list[StageView]
+
+
+class SubmissionOutcome(BaseModel):
+    """What a submission returns: nothing of the hidden cases beyond scores and categories."""
+
+    run_id: str
+    stage: Stage
+    submission_id: int
+    attempt: int
+    chained_score: float
+    isolated_score: float
+    passed: bool
+    resurrected: bool
+    attempts_left: int
+    next_open: Stage | None
+    feedback: list[str]
+    integrity_findings: list[str]
+    reference_dir: str | None
+
+
+def _tree_hash(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink()):
+        digest.update(str(path.relative_to(root)).encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _feedback(report: GradeReport) -> list[str]:
+    """Counts by category of diagnosis, never a case's name or content."""
+    lines: list[str] = []
+    if not report.build_ok:
+        lines.append(
+            "build.sh failed: " + report.build_log_tail.strip().splitlines()[-1][:200]
+            if report.build_log_tail.strip()
+            else "build.sh failed"
+        )
+    for grade in report.stages:
+        categories: dict[str, int] = {}
+        for outcome in grade.chained:
+            if outcome.score >= 100:
+                key = "full marks"
+            else:
+                key = outcome.diagnosis.split(":")[0].split(" at ")[0][:80]
+            categories[key] = categories.get(key, 0) + 1
+        summary = ", ".join(f"{count} {key}" for key, count in sorted(categories.items()))
+        lines.append(f"{grade.stage.value}: {len(grade.chained)} hidden cases: {summary}")
+    return lines
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class StageMachine:
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        cases: Sequence[Case] | None = None,
+        jobs: int | None = None,
+        pass_threshold: float = PASS_THRESHOLD,
+        runs_root: Path | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.cases = tuple(cases) if cases is not None else hidden_cases()
+        self.jobs = jobs
+        self.pass_threshold = pass_threshold
+        self.runs_root = runs_root or ramp_home() / "runs"
+
+    # -- runs ----------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        *,
+        agent: str = "unknown",
+        model: str = "unknown",
+        harness: str | None = None,
+        sandbox: str = "auto",
+        attempts_per_stage: int = 1,
+        budget_s: float | None = None,
+        seed: int | None = None,
+        workspace: Path | None = None,
+    ) -> Run:
+        """A new run with an empty workspace holding the public cases and the contracts."""
+        if attempts_per_stage < 1:
+            raise StageRefusedError("attempts per stage must be at least 1")
+        run = self.ledger.create_run(
+            agent=agent,
+            model=model,
+            harness=harness,
+            sandbox=sandbox,
+            golden_key=golden_key(),
+            workspace="",
+            attempts_per_stage=attempts_per_stage,
+            budget_s=budget_s,
+            seed=seed,
+            config=json.dumps({"pass_threshold": self.pass_threshold}),
+        )
+        target = workspace or self.runs_root / run.id / "workspace"
+        public = [c for c in builtin_corpus() if c.split is Split.PUBLIC]
+        prepare_agent_workspace(target, public)
+        target.chmod(0o755)
+        with self.ledger.locked_run(run.id) as locked:
+            locked.run.workspace = str(target)
+        run.workspace = str(target)
+        return run
+
+    def status(self, run_id: str) -> RunStatusView:
+        run = self.ledger.get_run(run_id)
+        states = self.ledger.stage_states(run_id)
+        open_stage = next((Stage(s.stage) for s in states if s.state == "open"), None)
+        if open_stage is not None and Path(run.workspace).is_dir():
+            public = [c for c in builtin_corpus() if c.split is Split.PUBLIC]
+            reveal_stage_inputs(Path(run.workspace), open_stage, build_golden(public).cases)
+        return RunStatusView(
+            run_id=run.id,
+            status=run.status,
+            workspace=run.workspace,
+            open_stage=open_stage,
+            budget_left_s=self._budget_left(run),
+            stages=[
+                StageView(
+                    stage=Stage(s.stage),
+                    state=s.state,
+                    attempts_used=s.attempts_used,
+                    attempts_left=max(0, run.attempts_per_stage - s.attempts_used),
+                    chained_score=s.chained_score,
+                    isolated_score=s.isolated_score,
+                )
+                for s in states
+            ],
+        )
+
+    @staticmethod
+    def _budget_left(run: Run) -> float | None:
+        if run.budget_s is None:
+            return None
+        started = run.started_at or run.created_at
+        elapsed = (datetime.now(UTC) - started).total_seconds()
+        return max(0.0, run.budget_s - elapsed)
+
+    # -- submissions ---------------------------------------------------------------------
+
+    def submit(self, run_id: str, stage: Stage, *, backend: str | None = None) -> SubmissionOutcome:
+        """Claim, snapshot, grade and record one submission of ``stage``."""
+        submission_id, snapshot = self._claim(run_id, stage)
+        return self._grade_claimed(run_id, stage, submission_id, snapshot, backend)
+
+    def _claim(self, run_id: str, stage: Stage) -> tuple[int, Path]:
+        with self.ledger.locked_run(run_id) as locked:
+            run = locked.run
+            state = locked.stage(stage.value)
+            if state.state == "grading":
+                raise StageRefusedError(
+                    f"{stage.value} is being graded right now; wait for that result "
+                    "(a run's submissions are graded one at a time)"
+                )
+            if state.state != "open":
+                open_now = [s.stage for s in locked.stage_states() if s.state == "open"]
+                hint = f"the open stage is {open_now[0]}" if open_now else "no stage is open"
+                raise StageRefusedError(
+                    f"{stage.value} is {state.state}, not open: stages are submitted in order "
+                    f"T0..T5 and each is graded once; {hint}"
+                )
+            budget = self._budget_left(run)
+            if budget is not None and budget <= 0:
+                raise StageRefusedError(
+                    f"the run's wall-clock budget of {run.budget_s:g} s is spent; no more submissions"
+                )
+            if state.attempts_used >= run.attempts_per_stage:
+                raise StageRefusedError(f"{stage.value} has no attempts left")
+            if run.started_at is None:
+                run.started_at = utc_now()
+                run.status = "running"
+            state.attempts_used += 1
+            state.state = "grading"
+            submission = Submission(run_id=run_id, stage=stage.value, attempt=state.attempts_used)
+            locked.session.add(submission)
+            locked.session.flush()
+            assert submission.id is not None
+            snapshot = self.runs_root / run_id / "submissions" / str(submission.id) / "snapshot"
+            submission.snapshot = str(snapshot)
+            workspace = Path(run.workspace)
+            submission_id = submission.id
+        # The snapshot is taken once the claim is committed: what is graded is what was
+        # there when the agent submitted, whatever it does next.
+        if snapshot.exists():
+            shutil.rmtree(snapshot)
+        snapshot.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(workspace, snapshot, symlinks=True)
+        with self.ledger.session() as session:
+            row = session.get(Submission, submission_id)
+            assert row is not None
+            row.snapshot_hash = _tree_hash(snapshot)
+        return submission_id, snapshot
+
+    def _grade_claimed(
+        self, run_id: str, stage: Stage, submission_id: int, snapshot: Path, backend: str | None
+    ) -> SubmissionOutcome:
+        run = self.ledger.get_run(run_id)
+        resurrected = [
+            Stage(s.stage) for s in self.ledger.stage_states(run_id) if s.state == "resurrected"
+        ]
+        try:
+            report = grade_workspace(
+                snapshot,
+                [stage],
+                cases=self.cases,
+                resurrected=resurrected,
+                auto_resurrect=False,
+                backend=backend or run.sandbox,
+                jobs=self.jobs,
+                pass_threshold=self.pass_threshold,
+            )
+        except GradingError as exc:
+            self._abandon(run_id, stage, submission_id, str(exc))
+            raise
+        return self._record(run_id, stage, submission_id, report)
+
+    def _abandon(self, run_id: str, stage: Stage, submission_id: int, error: str) -> None:
+        """An infrastructure failure: the attempt is given back and the stage reopened."""
+        with self.ledger.locked_run(run_id) as locked:
+            submission = locked.session.get(Submission, submission_id)
+            assert submission is not None
+            submission.status, submission.error, submission.finished_at = "error", error, utc_now()
+            state = locked.stage(stage.value)
+            state.state = "open"
+            state.attempts_used = max(0, state.attempts_used - 1)
+
+    def _record(
+        self, run_id: str, stage: Stage, submission_id: int, report: GradeReport
+    ) -> SubmissionOutcome:
+        grade = report.stages[-1]
+        public = [c for c in builtin_corpus() if c.split is Split.PUBLIC]
+        with self.ledger.locked_run(run_id) as locked:
+            run = locked.run
+            submission = locked.session.get(Submission, submission_id)
+            assert submission is not None
+            if submission.status != "grading":
+                raise StageRefusedError(f"submission {submission_id} was already recorded")
+            for mode, outcomes in (("chained", grade.chained), ("isolated", grade.isolated)):
+                locked.session.add_all(
+                    CaseResult(
+                        submission_id=submission_id,
+                        case=o.case,
+                        mode=mode,
+                        score=o.score,
+                        diagnosis=o.diagnosis,
+                        details=json.dumps(o.details),
+                    )
+                    for o in outcomes
+                )
+            submission.status = "done"
+            submission.finished_at = utc_now()
+            submission.chained_score = grade.chained_score
+            submission.isolated_score = grade.isolated_score
+            submission.passed = grade.passed
+            state: StageState = locked.stage(stage.value)
+            state.chained_score, state.isolated_score = grade.chained_score, grade.isolated_score
+            attempts_left = run.attempts_per_stage - state.attempts_used
+            resurrected = False
+            reference: str | None = None
+            if grade.passed:
+                state.state, state.closed_at = "passed", utc_now()
+            elif attempts_left > 0:
+                state.state = "open"
+            else:
+                resurrected = True
+                state.state, state.closed_at = "resurrected", utc_now()
+                workspace = Path(run.workspace)
+                golden = build_golden(public)
+                reveal_stage_inputs(
+                    workspace, _next_or_none(stage) or stage, golden.cases
+                ) if _next_or_none(stage) else None
+                note = write_resurrection_note(workspace, stage, grade.chained_score)
+                reference = str(workspace / REFERENCE_DIR / stage.value)
+                locked.session.add(
+                    ResurrectionEvent(
+                        run_id=run_id,
+                        stage=stage.value,
+                        reason=f"chained score {grade.chained_score:.2f} below {self.pass_threshold:g} "
+                        "with no attempts left",
+                        artifacts_path=str(note.parent),
+                    )
+                )
+            next_open: Stage | None = None
+            if state.state in ("passed", "resurrected"):
+                following = _next_or_none(stage)
+                if following is None:
+                    run.status, run.finished_at = "finished", utc_now()
+                else:
+                    nxt = locked.stage(following.value)
+                    nxt.state, nxt.opened_at = "open", utc_now()
+                    next_open = following
+            for finding in report.integrity_findings:
+                locked.session.add(
+                    IntegrityFinding(
+                        run_id=run_id,
+                        submission_id=submission_id,
+                        stage=finding.stage or stage.value,
+                        kind=finding.kind,
+                        detail=finding.detail,
+                        at=utc_now(),
+                    )
+                )
+        if next_open is not None:
+            # After the commit: a crash here is repaired by the next status() or submit().
+            reveal_stage_inputs(Path(run.workspace), next_open, build_golden(public).cases)
+        return SubmissionOutcome(
+            run_id=run_id,
+            stage=stage,
+            submission_id=submission_id,
+            attempt=state.attempts_used,
+            chained_score=grade.chained_score,
+            isolated_score=grade.isolated_score,
+            passed=grade.passed,
+            resurrected=resurrected,
+            attempts_left=max(0, attempts_left),
+            next_open=next_open,
+            feedback=_feedback(report),
+            integrity_findings=[f"{f.kind}: {f.detail}" for f in report.integrity_findings],
+            reference_dir=reference,
+        )
+
+    # -- crash recovery ------------------------------------------------------------------
+
+    def recover(self, *, backend: str | None = None) -> list[SubmissionOutcome]:
+        """Re-grade submissions whose grader died mid-grade (on this host)."""
+        host = socket.gethostname()
+        with self.ledger.session(write=False) as session:
+            stuck = [
+                (s.id, s.run_id, s.stage, s.snapshot, s.grader_pid)
+                for s in session.exec(
+                    select(Submission).where(Submission.status == "grading")
+                ).all()
+                if s.grader_host in (None, host)
+            ]
+        outcomes = []
+        for submission_id, run_id, stage, snapshot, pid in stuck:
+            assert submission_id is not None
+            if _pid_alive(pid) and pid != os.getpid():
+                continue
+            with self.ledger.locked_run(run_id) as locked:
+                row = locked.session.get(Submission, submission_id)
+                assert row is not None
+                if row.status != "grading":
+                    continue
+                row.grader_pid = os.getpid()
+                row.error = f"re-graded after grader pid {pid} died"
+            if snapshot is None or not Path(snapshot).is_dir():
+                self._abandon(run_id, Stage(stage), submission_id, "snapshot lost; submit again")
+                continue
+            outcomes.append(
+                self._grade_claimed(run_id, Stage(stage), submission_id, Path(snapshot), backend)
+            )
+        return outcomes
+
+
+def _next_or_none(stage: Stage) -> Stage | None:
+    index = _STAGES.index(stage)
+    return _STAGES[index + 1] if index + 1 < len(_STAGES) else None

@@ -1,0 +1,43 @@
+"""The ledger's errors: one branch of RAMP's tree, each message says what to check."""
+
+from __future__ import annotations
+
+from toolchain._errors import RampError
+
+__all__ = [
+    "LedgerBusyError",
+    "LedgerConfigError",
+    "LedgerError",
+    "LedgerIntegrityError",
+    "LedgerMigrationError",
+    "LedgerUnavailableError",
+    "RunNotFoundError",
+]
+
+
+class LedgerError(RampError):
+    """The ledger could not store, find or lock something."""
+
+
+class LedgerConfigError(LedgerError):
+    """The ledger URL is malformed or names a database RAMP does not support."""
+
+
+class LedgerUnavailableError(LedgerError):
+    """The ledger database could not be reached or opened."""
+
+
+class LedgerBusyError(LedgerError):
+    """Another process held the ledger's write lock for longer than the busy timeout."""
+
+
+class LedgerMigrationError(LedgerError):
+    """The ledger's schema could not be brought to this RAMP's revision."""
+
+
+class LedgerIntegrityError(LedgerError):
+    """A write broke a constraint of the ledger (a missing run, a duplicate key)."""
+
+
+class RunNotFoundError(LedgerError):
+    """The ledger holds no run with the given id."""

@@ -1,0 +1,286 @@
+"""The ledger's tables, as SQLModel classes (the schema at the newest migration).
+
+The tables live in their own SQLAlchemy registry, so nothing else that uses SQLModel in the
+same process can collide with them. Enumerated columns are plain strings: the values are
+listed here (``RUN_STATUSES`` and friends) for the code that writes them, but which value may
+follow which is the grader's stage machine's business, not the ledger's.
+
+Every timestamp is a timezone-aware UTC ``datetime`` on the way in and on the way out, on
+SQLite (which stores it naive) as on PostgreSQL (``timestamp with time zone``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from datetime import UTC, datetime
+from typing import Any, Final, Literal
+
+from sqlalchemy import DateTime, Dialect, Index, MetaData, Text, UniqueConstraint
+from sqlalchemy.orm import registry
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "CASE_MODES",
+    "COST_SOURCES",
+    "METADATA",
+    "RUN_STATUSES",
+    "STAGES",
+    "STAGE_STATES",
+    "SUBMISSION_STATUSES",
+    "USAGE_KINDS",
+    "CaseMode",
+    "CaseResult",
+    "CostSource",
+    "IntegrityFinding",
+    "LedgerModel",
+    "ResurrectionEvent",
+    "Run",
+    "RunStatus",
+    "StageName",
+    "StageState",
+    "StageStateName",
+    "Submission",
+    "SubmissionStatus",
+    "UTCDateTime",
+    "UsageEvent",
+    "UsageKind",
+    "new_run_id",
+    "utc_now",
+]
+
+StageName = Literal["T0", "T1", "T2", "T3", "T4", "T5"]
+RunStatus = Literal["created", "running", "finished", "aborted"]
+StageStateName = Literal["locked", "open", "grading", "passed", "failed", "resurrected"]
+SubmissionStatus = Literal["grading", "done", "interrupted", "error"]
+CaseMode = Literal["chained", "isolated"]
+UsageKind = Literal["tool_call", "tokens"]
+CostSource = Literal["reported", "priced"]
+
+STAGES: Final[tuple[StageName, ...]] = ("T0", "T1", "T2", "T3", "T4", "T5")
+RUN_STATUSES: Final[tuple[RunStatus, ...]] = ("created", "running", "finished", "aborted")
+STAGE_STATES: Final[tuple[StageStateName, ...]] = (
+    "locked",
+    "open",
+    "grading",
+    "passed",
+    "failed",
+    "resurrected",
+)
+SUBMISSION_STATUSES: Final[tuple[SubmissionStatus, ...]] = (
+    "grading",
+    "done",
+    "interrupted",
+    "error",
+)
+CASE_MODES: Final[tuple[CaseMode, ...]] = ("chained", "isolated")
+USAGE_KINDS: Final[tuple[UsageKind, ...]] = ("tool_call", "tokens")
+COST_SOURCES: Final[tuple[CostSource, ...]] = ("reported", "priced")
+
+# Deterministic constraint names on every database, matched by the migration scripts.
+METADATA: Final = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def new_run_id() -> str:
+    """A short random run id: ``r-`` and ten hex digits."""
+    return "r-" + secrets.token_hex(5)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware.
+
+    A naive ``datetime`` is refused rather than guessed at.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given to the ledger: use UTC")
+        as_utc = value.astimezone(UTC)
+        return as_utc.replace(tzinfo=None) if dialect.name == "sqlite" else as_utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"the ledger read {value!r} where a timestamp was expected")
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class LedgerModel(SQLModel, registry=registry(metadata=METADATA)):
+    """Base of the ledger's tables: their own registry and metadata."""
+
+
+def _when(*, nullable: bool = False, index: bool = False) -> Any:
+    if nullable:
+        return Field(default=None, sa_type=UTCDateTime, nullable=True, index=index)
+    return Field(default_factory=utc_now, sa_type=UTCDateTime, nullable=False, index=index)
+
+
+class Run(LedgerModel, table=True):
+    """One evaluation run of one agent on one workload."""
+
+    __tablename__ = "runs"
+
+    id: str = Field(default_factory=new_run_id, primary_key=True)
+    label: str | None = Field(default=None)  # revision 0002
+    created_at: datetime = _when()
+    started_at: datetime | None = _when(nullable=True)
+    finished_at: datetime | None = _when(nullable=True)
+    agent: str
+    model: str
+    harness: str | None = None
+    workload: str = "sysy-rv64"
+    seed: int | None = None
+    config: str = Field(default="{}", sa_type=Text)  # JSON text
+    status: str = "created"  # one of RUN_STATUSES
+    workspace: str
+    sandbox: str
+    attempts_per_stage: int = 1
+    budget_s: float | None = None
+    golden_key: str
+
+
+class StageState(LedgerModel, table=True):
+    """Where one stage of one run stands."""
+
+    __tablename__ = "stage_states"
+
+    run_id: str = Field(foreign_key="runs.id", primary_key=True)
+    stage: str = Field(primary_key=True)  # one of STAGES
+    state: str = "locked"  # one of STAGE_STATES
+    attempts_used: int = 0
+    opened_at: datetime | None = _when(nullable=True)
+    closed_at: datetime | None = _when(nullable=True)
+    chained_score: float | None = None
+    isolated_score: float | None = None
+    updated_at: datetime = Field(
+        default_factory=utc_now,
+        sa_type=UTCDateTime,
+        nullable=False,
+        sa_column_kwargs={"onupdate": utc_now},  # refreshed on every UPDATE of the row
+    )
+
+
+class Submission(LedgerModel, table=True):
+    """One attempt at one stage: a snapshot of the workspace and its grading."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (Index(None, "run_id", "stage"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="runs.id")
+    stage: str
+    attempt: int
+    status: str = Field(default="grading", index=True)  # one of SUBMISSION_STATUSES
+    created_at: datetime = _when()
+    finished_at: datetime | None = _when(nullable=True)
+    snapshot: str | None = None  # path of the workspace snapshot
+    snapshot_hash: str | None = None
+    chained_score: float | None = None
+    isolated_score: float | None = None
+    passed: bool | None = None
+    error: str | None = Field(default=None, sa_type=Text)
+    # Who is grading it, so a restarted grader can tell an orphaned "grading" row.
+    grader_pid: int = Field(default_factory=os.getpid)
+    grader_host: str | None = Field(default_factory=socket.gethostname)
+
+
+class CaseResult(LedgerModel, table=True):
+    """The score of one case of one submission, in one mode."""
+
+    __tablename__ = "case_results"
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submissions.id", index=True)
+    case: str
+    mode: str  # one of CASE_MODES
+    score: float
+    diagnosis: str | None = Field(default=None, sa_type=Text)
+    details: str = Field(default="{}", sa_type=Text)  # JSON text
+    duration_s: float | None = None
+
+
+class ResurrectionEvent(LedgerModel, table=True):
+    """A failed stage brought back with the reference artifacts."""
+
+    __tablename__ = "resurrection_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="runs.id", index=True)
+    stage: str
+    at: datetime = _when()
+    reason: str = Field(sa_type=Text)
+    artifacts_path: str | None = None
+
+
+class UsageEvent(LedgerModel, table=True):
+    """One tool call or one token report, shaped after the OTel GenAI conventions.
+
+    ``dedup_key`` makes imports idempotent: the same (run, key) is stored once.
+    ``input_tokens`` includes the cached tokens; ``cost_source`` is ``reported`` when the
+    provider said what it cost, ``priced`` when RAMP priced it, ``None`` when unknown.
+    """
+
+    __tablename__ = "usage_events"
+    __table_args__ = (
+        UniqueConstraint("run_id", "dedup_key"),
+        Index(None, "run_id", "at"),  # revision 0002
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="runs.id")
+    at: datetime = _when()
+    kind: str  # one of USAGE_KINDS
+    source: str  # mcp, claude_jsonl, codex_rollout, jsonl, self_report
+    dedup_key: str | None = None
+    tool: str | None = None
+    arguments_bytes: int | None = None
+    result_bytes: int | None = None
+    duration_s: float | None = None
+    outcome: str | None = None
+    provider: str | None = None
+    request_model: str | None = None
+    conversation_id: str | None = None
+    input_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
+    cache_creation_input_tokens: int | None = None
+    output_tokens: int | None = None
+    reasoning_output_tokens: int | None = None
+    cost_usd: float | None = None
+    cost_source: str | None = None  # one of COST_SOURCES, or None
+
+
+class IntegrityFinding(LedgerModel, table=True):
+    """Something the grader found wrong with a run or a submission (tampering, drift)."""
+
+    __tablename__ = "integrity_findings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str | None = Field(default=None, foreign_key="runs.id", index=True)
+    submission_id: int | None = Field(default=None, foreign_key="submissions.id", index=True)
+    stage: str | None = None
+    kind: str
+    detail: str = Field(sa_type=Text)
+    at: datetime = _when()

@@ -1,0 +1,128 @@
+"""grade_workspace on real sandboxes: chained and isolated scores, resurrection, integrity."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from golden import CaseKind, Split, Stage, build_golden, builtin_corpus
+from grader._grading import GradeReport, grade_workspace
+from grader._integrity import FindingKind
+from tests.grader.oracle import write_oracle
+from tests.support import backend_missing
+from toolchain._manifest import Profile
+
+BACKEND = "bwrap"
+
+
+def _cases(split: Split, count: int) -> list:  # type: ignore[type-arg]
+    found = [c for c in builtin_corpus() if c.split is split and c.kind is CaseKind.FUNCTIONAL]
+    return found[:count]
+
+
+@pytest.fixture
+def workspace() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="ramp-test-agent-", dir="/tmp"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _needs_bwrap() -> None:
+    reason = backend_missing(BACKEND) or backend_missing(BACKEND, Profile.MINIMAL)
+    if reason:
+        pytest.skip(reason)
+
+
+def _oracle(workspace: Path, cases: list, stages: tuple[Stage, ...] = tuple(Stage)) -> None:  # type: ignore[type-arg]
+    golden = build_golden(cases, backend=BACKEND)
+    assert golden.failures == {}
+    write_oracle(workspace, golden.cases, {c.name: c.source for c in cases}, stages=stages)
+
+
+def test_a_perfect_workspace_scores_100_chained_and_isolated(workspace: Path) -> None:
+    cases = _cases(Split.PUBLIC, 2)
+    _oracle(workspace, cases)
+    report = grade_workspace(workspace, cases=cases, backend=BACKEND)
+    assert report.build_ok and report.integrity_findings == []
+    assert [g.stage for g in report.stages] == list(Stage)
+    for grade in report.stages:
+        # (T4 falls back to all cases: this case set has no performance case.)
+        assert (grade.chained_score, grade.isolated_score, grade.passed) == (100.0, 100.0, True), (
+            grade
+        )
+
+
+def test_a_failed_stage_is_resurrected_and_the_next_runs_on_golden_input(workspace: Path) -> None:
+    cases = _cases(Split.PUBLIC, 2)
+    _oracle(workspace, cases, stages=(Stage.T0, Stage.T1, Stage.T3))
+    report = grade_workspace(
+        workspace, [Stage.T0, Stage.T1, Stage.T2, Stage.T3], cases=cases, backend=BACKEND
+    )
+    t2, t3 = report.stages[2], report.stages[3]
+    assert t2.chained_score == 0.0 and t2.resurrected and not t2.passed
+    assert t3.chained_score == t3.isolated_score == 100.0
+    assert t3.propagation_loss == 0.0
+
+
+def test_grading_twice_gives_identical_scores(workspace: Path) -> None:
+    cases = _cases(Split.PUBLIC, 2)
+    _oracle(workspace, cases, stages=(Stage.T0, Stage.T1))
+    first = grade_workspace(workspace, [Stage.T0, Stage.T1, Stage.T2], cases=cases, backend=BACKEND)
+    second = grade_workspace(
+        workspace, [Stage.T0, Stage.T1, Stage.T2], cases=cases, backend=BACKEND
+    )
+
+    def strip(report: GradeReport) -> list[object]:
+        return [
+            (
+                g.stage,
+                g.chained_score,
+                g.isolated_score,
+                [(o.case, o.score, o.diagnosis) for o in g.chained],
+            )
+            for g in report.stages
+        ]
+
+    assert strip(first) == strip(second)
+
+
+def test_hard_coded_public_answers_score_as_what_they_are_on_hidden_cases(workspace: Path) -> None:
+    _oracle(workspace, _cases(Split.PUBLIC, 4))
+    hidden = _cases(Split.HIDDEN, 2)
+    report = grade_workspace(workspace, [Stage.T0, Stage.T1], cases=hidden, backend=BACKEND)
+    assert report.stages[1].chained_score == 0.0
+    assert all("failed" in o.diagnosis for o in report.stages[1].isolated)
+
+
+def test_calling_the_toolchain_is_an_integrity_finding(workspace: Path) -> None:
+    cases = _cases(Split.PUBLIC, 1)
+    _oracle(workspace, cases)
+    # T1 by a shell that calls clang: it cannot work there, and it is recorded.
+    (workspace / "src" / "t1").write_text(
+        '#!/bin/sh\nexec clang-19 -cc1 -dump-tokens "$1" 2> "$2"\n'
+    )
+    report = grade_workspace(workspace, [Stage.T0, Stage.T1], cases=cases, backend=BACKEND)
+    assert report.stages[1].chained_score == 0.0
+    kinds = {(f.kind, f.stage) for f in report.integrity_findings}
+    assert (FindingKind.TOOLCHAIN_CALL, "T1") in kinds
+
+
+def test_a_copy_of_the_toolchain_in_the_workspace_is_found(workspace: Path) -> None:
+    cases = _cases(Split.PUBLIC, 1)
+    _oracle(workspace, cases)
+    # build.sh smuggles clang's binary into the workspace.
+    (workspace / "build.sh").write_text(
+        "#!/bin/sh\nset -e\nmkdir -p bin\ncp src/* bin/\nchmod +x bin/*\ncp /usr/lib/llvm-19/bin/clang bin/my-clang\n"
+    )
+    report = grade_workspace(workspace, [Stage.T0], cases=cases, backend=BACKEND)
+    assert any(
+        f.kind == FindingKind.TOOLCHAIN_COPY and "my-clang" in f.detail
+        for f in report.integrity_findings
+    )
+    assert report.stages[0].chained_score == 0.0

@@ -1,0 +1,157 @@
+"""The stage machine on a real ledger (SQLite and PostgreSQL) and real sandboxes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from golden import CaseKind, Split, Stage, build_golden, builtin_corpus
+from grader._machine import StageMachine, StageRefusedError
+from grader.ledger import Ledger, Submission
+from tests.grader.oracle import write_oracle
+from tests.support import backend_missing
+from toolchain._manifest import Profile
+
+BACKEND = "bwrap"
+
+
+def _graded_cases() -> list:  # type: ignore[type-arg]
+    # Stand-ins for the hidden set: grading every hidden case takes minutes.
+    return [
+        c for c in builtin_corpus() if c.split is Split.HIDDEN and c.kind is CaseKind.FUNCTIONAL
+    ][:2]
+
+
+@pytest.fixture
+def machine(ledger: Ledger) -> Iterator[StageMachine]:
+    if backend_missing(BACKEND) or backend_missing(BACKEND, Profile.MINIMAL):
+        pytest.skip("bwrap not ready")
+    root = Path(tempfile.mkdtemp(prefix="ramp-test-runs-", dir="/tmp"))
+    root.chmod(0o755)
+    yield StageMachine(ledger, cases=_graded_cases(), runs_root=root)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _oracle(workspace: Path, stages: tuple[Stage, ...]) -> None:
+    cases = _graded_cases()
+    golden = build_golden(cases, backend=BACKEND)
+    write_oracle(workspace, golden.cases, {c.name: c.source for c in cases}, stages=stages)
+
+
+def test_new_run_workspace_has_public_material_only(machine: StageMachine) -> None:
+    run = machine.create_run(agent="test", model="none", sandbox=BACKEND)
+    workspace = Path(run.workspace)
+    names = {p.name for p in (workspace / "cases").iterdir()}
+    hidden = {c.name for c in builtin_corpus() if c.split is Split.HIDDEN}
+    assert not any(n.split(".")[0] in hidden for n in names)
+    assert (workspace / "contracts" / "T0.md").is_file() and (workspace / "README.md").is_file()
+    assert not (workspace / "reference").exists()
+    status = machine.status(run.id)
+    assert status.open_stage is Stage.T0
+    assert [s.state for s in status.stages] == ["open"] + ["locked"] * 5
+
+
+def test_out_of_order_submission_is_refused(machine: StageMachine) -> None:
+    run = machine.create_run(sandbox=BACKEND)
+    with pytest.raises(StageRefusedError, match=r"T2 is locked, not open.*the open stage is T0"):
+        machine.submit(run.id, Stage.T2)
+
+
+def test_pass_then_resurrection_then_golden_input(machine: StageMachine) -> None:
+    run = machine.create_run(sandbox=BACKEND)
+    workspace = Path(run.workspace)
+    _oracle(workspace, (Stage.T0, Stage.T1, Stage.T3))
+    first = machine.submit(run.id, Stage.T0)
+    assert first.passed and first.next_open is Stage.T1
+    assert (workspace / "reference" / "T0").is_dir()  # T1's inputs, public cases only
+    with pytest.raises(StageRefusedError, match="T0 is passed"):
+        machine.submit(run.id, Stage.T0)
+    assert machine.submit(run.id, Stage.T1).passed
+    t2 = machine.submit(run.id, Stage.T2)
+    assert (t2.passed, t2.resurrected, t2.next_open) == (False, True, Stage.T3)
+    assert t2.reference_dir and (workspace / "reference" / "T2-RESURRECTED.md").is_file()
+    t3 = machine.submit(run.id, Stage.T3)
+    assert t3.chained_score == t3.isolated_score == 100.0
+    states = [s.state for s in machine.status(run.id).stages]
+    assert states == ["passed", "passed", "resurrected", "passed", "open", "locked"]
+    hidden = {c.name for c in builtin_corpus() if c.split is Split.HIDDEN}
+    for text in [*t2.feedback, *t3.feedback, *(p.name for p in workspace.rglob("*"))]:
+        assert not any(name in text for name in hidden), text
+
+
+def test_attempts_and_budget(ledger: Ledger, machine: StageMachine) -> None:
+    run = machine.create_run(sandbox=BACKEND, attempts_per_stage=2)
+    _oracle(Path(run.workspace), ())
+    failed = machine.submit(run.id, Stage.T0)
+    assert (failed.passed, failed.resurrected, failed.attempts_left) == (False, False, 1)
+    assert machine.status(run.id).open_stage is Stage.T0
+    final = machine.submit(run.id, Stage.T0)
+    assert final.resurrected and final.attempts_left == 0
+    late = machine.create_run(sandbox=BACKEND, budget_s=0.001)
+    time.sleep(0.01)
+    with pytest.raises(StageRefusedError, match="budget"):
+        machine.submit(late.id, Stage.T0)
+
+
+def test_concurrent_submissions_one_wins(machine: StageMachine) -> None:
+    run = machine.create_run(sandbox=BACKEND)
+    _oracle(Path(run.workspace), (Stage.T0,))
+    results: list[object] = []
+
+    def submit() -> None:
+        try:
+            results.append(machine.submit(run.id, Stage.T0))
+        except StageRefusedError as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    refused = [r for r in results if isinstance(r, StageRefusedError)]
+    assert len(refused) == 1 and len(results) == 2
+    assert "being graded" in str(refused[0]) or "passed" in str(refused[0])
+
+
+def _submit_in_child(url: str, runs_root: str, run_id: str) -> None:
+    with Ledger.open(url) as ledger:
+        StageMachine(ledger, cases=_graded_cases(), runs_root=Path(runs_root)).submit(
+            run_id, Stage.T0
+        )
+
+
+def test_a_grader_killed_mid_grade_is_regraded(ledger: Ledger, machine: StageMachine) -> None:
+    run = machine.create_run(sandbox=BACKEND)
+    _oracle(Path(run.workspace), (Stage.T0,))
+    child = multiprocessing.get_context("spawn").Process(
+        target=_submit_in_child, args=(ledger.url, str(machine.runs_root), run.id)
+    )
+    child.start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with ledger.session(write=False) as session:
+            rows = list(session.exec(select(Submission).where(Submission.run_id == run.id)).all())
+        if rows and rows[0].snapshot_hash:
+            break
+        time.sleep(0.05)
+    assert child.pid is not None
+    os.kill(child.pid, signal.SIGKILL)
+    child.join()
+    assert machine.status(run.id).stages[0].state == "grading"
+    recovered = machine.recover()
+    assert [(o.stage, o.passed) for o in recovered] == [(Stage.T0, True)]
+    assert machine.status(run.id).stages[0].state == "passed"
+    with ledger.session(write=False) as session:
+        rows = list(session.exec(select(Submission).where(Submission.run_id == run.id)).all())
+    assert [(r.status, r.attempt) for r in rows] == [("done", 1)]
