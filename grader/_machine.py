@@ -110,22 +110,40 @@ def _tree_hash(root: Path) -> str:
     return digest.hexdigest()
 
 
+# Categories an agent may see for hidden cases: what kind of problem, never where or what.
+_CATEGORIES = (
+    ("timed out", "timed out"),
+    ("wrote no output", "no output file"),
+    ("failed:", "stage program failed"),
+    ("no input", "no input (an upstream stage failed)"),
+    ("build failed", "output did not build"),
+    ("stdout differs", "wrong stdout"),
+    ("no exit code", "crashed"),
+    ("exit code", "wrong exit code"),
+    ("measurement failed", "could not be measured"),
+    ("token count", "wrong token count"),
+    ("not graded", "not graded"),
+)
+
+
+def _category(score: float, diagnosis: str) -> str:
+    if score >= 100:
+        return "full marks"
+    for needle, category in _CATEGORIES:
+        if needle in diagnosis:
+            return category
+    return "partial credit" if score > 0 else "no credit"
+
+
 def _feedback(report: GradeReport) -> list[str]:
-    """Counts by category of diagnosis, never a case's name or content."""
+    """Counts of cases by category: no hidden case's name, position or content."""
     lines: list[str] = []
     if not report.build_ok:
-        lines.append(
-            "build.sh failed: " + report.build_log_tail.strip().splitlines()[-1][:200]
-            if report.build_log_tail.strip()
-            else "build.sh failed"
-        )
+        lines.append("build.sh failed on the submitted workspace (run it in your sandbox to see why)")
     for grade in report.stages:
         categories: dict[str, int] = {}
         for outcome in grade.chained:
-            if outcome.score >= 100:
-                key = "full marks"
-            else:
-                key = outcome.diagnosis.split(":")[0].split(" at ")[0][:80]
+            key = _category(outcome.score, outcome.diagnosis)
             categories[key] = categories.get(key, 0) + 1
         summary = ", ".join(f"{count} {key}" for key, count in sorted(categories.items()))
         lines.append(f"{grade.stage.value}: {len(grade.chained)} hidden cases: {summary}")
