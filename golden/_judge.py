@@ -16,7 +16,6 @@ import tempfile
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 from golden._builder import RUNTIME_DIR, CaseArtifacts
@@ -44,6 +43,7 @@ from golden.scoring import (
 )
 from toolchain._errors import RampError
 from toolchain._image import SANDBOX_GID, SANDBOX_UID
+from toolchain._lifecycle import Closing
 from toolchain._manifest import Profile
 from toolchain.sandbox import ExecLimits, Mount, Outcome, Sandbox, SandboxSpec, open_sandbox
 
@@ -65,7 +65,7 @@ def _read_text(path: Path) -> str:
     return path.read_text(encoding="utf-8", errors="replace")
 
 
-class Judge:
+class Judge(Closing):
     """One sandbox for judging many outputs; use as a context manager."""
 
     def __init__(self, cases: Sequence[Case], *, backend: str = "auto") -> None:
@@ -107,14 +107,6 @@ class Judge:
             self.close()
             raise JudgeError(f"building the runtime for judging failed: {built.stderr[-2000:]}")
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         if self._box is not None:

@@ -49,6 +49,7 @@ from grader.ledger import (
     Submission,
     utc_now,
 )
+from toolchain._lifecycle import pid_alive
 from toolchain._paths import ramp_home
 
 __all__ = [
@@ -139,7 +140,9 @@ def _feedback(report: GradeReport) -> list[str]:
     """Counts of cases by category: no hidden case's name, position or content."""
     lines: list[str] = []
     if not report.build_ok:
-        lines.append("build.sh failed on the submitted workspace (run it in your sandbox to see why)")
+        lines.append(
+            "build.sh failed on the submitted workspace (run it in your sandbox to see why)"
+        )
     for grade in report.stages:
         categories: dict[str, int] = {}
         for outcome in grade.chained:
@@ -148,16 +151,6 @@ def _feedback(report: GradeReport) -> list[str]:
         summary = ", ".join(f"{count} {key}" for key, count in sorted(categories.items()))
         lines.append(f"{grade.stage.value}: {len(grade.chained)} hidden cases: {summary}")
     return lines
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class StageMachine:
@@ -447,7 +440,7 @@ class StageMachine:
         outcomes = []
         for submission_id, run_id, stage, snapshot, pid in stuck:
             assert submission_id is not None
-            if _pid_alive(pid) and pid != os.getpid():
+            if pid_alive(pid) and pid != os.getpid():
                 continue
             with self.ledger.locked_run(run_id) as locked:
                 row = locked.session.get(Submission, submission_id)

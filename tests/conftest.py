@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import shutil
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support import reachable_temp_dir
+
 
 @pytest.fixture
 def workspace() -> Iterator[Path]:
     """A fresh directory the sandbox user (uid 1000) can reach (pytest's tmp_path is 0700)."""
-    path = Path(tempfile.mkdtemp(prefix="ramp-test-ws-", dir="/tmp"))
-    path.chmod(0o755)
+    path = reachable_temp_dir("ramp-test-ws-")
     yield path
     shutil.rmtree(path, ignore_errors=True)
 

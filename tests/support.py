@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from toolchain._engine import docker_client
@@ -41,3 +42,10 @@ def processes_with_marker(marker: str) -> list[int]:
         except OSError:
             continue
     return found
+
+
+def reachable_temp_dir(prefix: str) -> Path:
+    """A new directory under /tmp the sandbox user (uid 1000) can enter (tmp_path is 0700)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    path.chmod(0o755)
+    return path

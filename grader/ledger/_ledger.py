@@ -17,8 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -53,6 +52,7 @@ from grader.ledger._tables import (
     UsageEvent,
     utc_now,
 )
+from toolchain._lifecycle import Closing
 
 __all__ = ["Ledger", "LockedRun"]
 
@@ -90,7 +90,7 @@ class LockedRun:
         return state
 
 
-class Ledger:
+class Ledger(Closing):
     """A connection to the ledger database. Open it with :meth:`Ledger.open`."""
 
     def __init__(self, engine: Engine) -> None:
@@ -126,17 +126,6 @@ class Ledger:
     def close(self) -> None:
         """Close every pooled connection. The ledger must not be used afterwards."""
         self._engine.dispose()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"Ledger({self.url})"

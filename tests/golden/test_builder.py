@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,15 +13,14 @@ from golden import ARTIFACT_FILES, GoldenManifest, Stage, build_golden, builtin_
 from golden._builder import golden_key
 from golden._corpus import load_case_dir
 from golden._reference import normalise_ast_ids, retarget_ir_for_rv64
-from tests.support import backend_missing
+from tests.support import backend_missing, reachable_temp_dir
 
 SAMPLE = ("exit_large_codes", "init_partial_nested", "perf_matmul")
 
 
 @pytest.fixture
 def cache_root() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="ramp-test-golden-", dir="/tmp"))
-    path.chmod(0o755)
+    path = reachable_temp_dir("ramp-test-golden-")
     yield path
     shutil.rmtree(path, ignore_errors=True)
 

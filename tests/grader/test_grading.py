@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,14 +19,6 @@ BACKEND = "bwrap"
 def _cases(split: Split, count: int) -> list:  # type: ignore[type-arg]
     found = [c for c in builtin_corpus() if c.split is split and c.kind is CaseKind.FUNCTIONAL]
     return found[:count]
-
-
-@pytest.fixture
-def workspace() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="ramp-test-agent-", dir="/tmp"))
-    path.chmod(0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

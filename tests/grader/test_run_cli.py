@@ -17,7 +17,10 @@ BIN = Path(sys.executable).parent
 
 def run(*argv: str, ledger: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(BIN / argv[0]), *argv[1:], "--ledger", ledger], capture_output=True, text=True, timeout=900
+        [str(BIN / argv[0]), *argv[1:], "--ledger", ledger],
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
 
 
@@ -25,7 +28,17 @@ def test_a_run_from_the_command_line(tmp_path: Path) -> None:
     if backend_missing("bwrap") or backend_missing("bwrap", Profile.MINIMAL):
         pytest.skip("bwrap not ready")
     ledger = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
-    created = run("ramp", "run", "create", "--agent", "cli-test", "--sandbox", "bwrap", "--json", ledger=ledger)
+    created = run(
+        "ramp",
+        "run",
+        "create",
+        "--agent",
+        "cli-test",
+        "--sandbox",
+        "bwrap",
+        "--json",
+        ledger=ledger,
+    )
     assert created.returncode == 0, created.stderr
     info = json.loads(created.stdout)
     run_id, workspace = info["run_id"], Path(info["workspace"])
@@ -37,7 +50,7 @@ def test_a_run_from_the_command_line(tmp_path: Path) -> None:
 
     # The reference preprocessor as bin/t0: T0 may call it, so it passes on the hidden set.
     (workspace / "build.sh").write_text(
-        '#!/bin/sh\nmkdir -p bin\nprintf \'#!/bin/sh\\nexec clang-19 -E -x c -isystem /ramp/include '
+        "#!/bin/sh\nmkdir -p bin\nprintf '#!/bin/sh\\nexec clang-19 -E -x c -isystem /ramp/include "
         '-include sylib.h "$1" -o "$2"\\n\' > bin/t0\nchmod +x bin/t0\n'
     )
     (workspace / "build.sh").chmod(0o755)

@@ -15,6 +15,8 @@ import signal
 import time
 from pathlib import Path
 
+from toolchain._lifecycle import pid_alive
+
 __all__ = [
     "CGROUP_ROOT",
     "CgroupView",
@@ -215,15 +217,7 @@ def exec_cgroup_name(kind: str, token: str) -> str:
 
 def _owner_alive(name: str) -> bool:
     parts = name.split("-")
-    if len(parts) < 3 or not parts[1].isdigit():
-        return False
-    try:
-        os.kill(int(parts[1]), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return len(parts) >= 3 and parts[1].isdigit() and pid_alive(int(parts[1]))
 
 
 def gc_cgroups(*, all_owners: bool = False) -> list[str]:

@@ -32,6 +32,7 @@ from requests.exceptions import RequestException
 from toolchain._engine import SANDBOX_LABEL, docker_client
 from toolchain._errors import ImageMissingError, SandboxClosedError, SandboxError
 from toolchain._image import SANDBOX_GID, SANDBOX_UID, WORKSPACE_MOUNT, find_image, image_tag
+from toolchain._lifecycle import pid_alive
 from toolchain.sandbox._backend import SandboxBackend, register_backend
 from toolchain.sandbox._capture import CappedStream, RawExit, build_result
 from toolchain.sandbox._cgroup import CgroupView, ExecCgroup, cgroups_usable
@@ -173,16 +174,6 @@ def _kill(pid: int) -> None:
     except OSError as exc:
         if exc.errno != errno.ESRCH:
             raise
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _engine_error(what: str, exc: BaseException) -> SandboxError:
@@ -752,7 +743,7 @@ def gc_containers(client: DockerClient | None = None, *, all_owners: bool = Fals
                 name=(entry.get("Names") or [entry["Id"][:12]])[0].lstrip("/"),
                 owner_pid=int(owner) if owner.isdigit() else None,
             )
-            if not all_owners and facts.owner_pid is not None and _pid_alive(facts.owner_pid):
+            if not all_owners and facts.owner_pid is not None and pid_alive(facts.owner_pid):
                 continue
             _clear_container_cgroups(engine, entry["Id"])
             try:

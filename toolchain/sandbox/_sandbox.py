@@ -6,14 +6,13 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import anyio.to_thread
 
 from toolchain._engine import engine_available
 from toolchain._errors import SandboxClosedError, SandboxError, SandboxUnavailableError
 from toolchain._image import SANDBOX_GID, SANDBOX_UID, find_rootfs
+from toolchain._lifecycle import Closing
 from toolchain.sandbox._backend import SandboxBackend, create_backend
 from toolchain.sandbox._local import LocalBackend
 from toolchain.sandbox._models import ExecLimits, ExecRequest, ExecResult, SandboxSpec
@@ -44,7 +43,7 @@ def choose_backend(spec: SandboxSpec) -> str:
     )
 
 
-class Sandbox:
+class Sandbox(Closing):
     """Commands run in one workspace through one backend; use as a context manager."""
 
     def __init__(self, workspace: Path, backend: SandboxBackend, spec: SandboxSpec) -> None:
@@ -100,17 +99,6 @@ class Sandbox:
         if not self._closed:
             self._closed = True
             self.backend.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _hand_over(workspace: Path) -> None:
