@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import select
 
 from golden import (
@@ -49,10 +49,12 @@ from grader.ledger import (
     Submission,
     utc_now,
 )
+from grader.metrics import rewards
 from toolchain._lifecycle import pid_alive
 from toolchain._paths import ramp_home
 
 __all__ = [
+    "RunRewardsView",
     "RunStatusView",
     "StageMachine",
     "StageRefusedError",
@@ -74,6 +76,17 @@ class StageView(BaseModel):
     attempts_left: int
     chained_score: float | None
     isolated_score: float | None
+    passed: bool
+    seconds_open: float | None = Field(description="from opening to its final grade")
+
+
+class RunRewardsView(BaseModel):
+    """The paper's metrics over the chained scores (a stage not yet graded counts 0)."""
+
+    tier: int
+    mean_reward: float
+    pipeline_score: float
+    pass_score: float
 
 
 class RunStatusView(BaseModel):
@@ -82,7 +95,9 @@ class RunStatusView(BaseModel):
     workspace: str
     open_stage: Stage | None
     budget_left_s: float | None
+    elapsed_s: float | None
     stages: list[StageView]
+    rewards: RunRewardsView
 
 
 class SubmissionOutcome(BaseModel):
@@ -214,12 +229,16 @@ class StageMachine:
         if open_stage is not None and Path(run.workspace).is_dir():
             public = [c for c in builtin_corpus() if c.split is Split.PUBLIC]
             reveal_stage_inputs(Path(run.workspace), open_stage, build_golden(public).cases)
+        summary = rewards([s.chained_score or 0.0 for s in states])
+        started = run.started_at
+        ended = run.finished_at or datetime.now(UTC)
         return RunStatusView(
             run_id=run.id,
             status=run.status,
             workspace=run.workspace,
             open_stage=open_stage,
             budget_left_s=self._budget_left(run),
+            elapsed_s=None if started is None else round((ended - started).total_seconds(), 3),
             stages=[
                 StageView(
                     stage=Stage(s.stage),
@@ -228,9 +247,21 @@ class StageMachine:
                     attempts_left=max(0, run.attempts_per_stage - s.attempts_used),
                     chained_score=s.chained_score,
                     isolated_score=s.isolated_score,
+                    passed=s.state == "passed",
+                    seconds_open=(
+                        round((s.closed_at - s.opened_at).total_seconds(), 3)
+                        if s.opened_at is not None and s.closed_at is not None
+                        else None
+                    ),
                 )
                 for s in states
             ],
+            rewards=RunRewardsView(
+                tier=summary.tier,
+                mean_reward=round(summary.mean_reward, 4),
+                pipeline_score=round(summary.pipeline_score, 4),
+                pass_score=round(summary.pass_score, 4),
+            ),
         )
 
     @staticmethod

@@ -47,11 +47,16 @@ def test_a_perfect_workspace_scores_100_chained_and_isolated(workspace: Path) ->
         )
 
 
-def test_a_failed_stage_is_resurrected_and_the_next_runs_on_golden_input(workspace: Path) -> None:
+@pytest.mark.parametrize("backend", ["bwrap", "docker"])
+def test_a_failed_stage_is_resurrected_and_the_next_runs_on_golden_input(
+    workspace: Path, backend: str
+) -> None:
+    if backend_missing(backend) or backend_missing(backend, Profile.MINIMAL):
+        pytest.skip(f"{backend} not ready")
     cases = _cases(Split.PUBLIC, 2)
     _oracle(workspace, cases, stages=(Stage.T0, Stage.T1, Stage.T3))
     report = grade_workspace(
-        workspace, [Stage.T0, Stage.T1, Stage.T2, Stage.T3], cases=cases, backend=BACKEND
+        workspace, [Stage.T0, Stage.T1, Stage.T2, Stage.T3], cases=cases, backend=backend
     )
     t2, t3 = report.stages[2], report.stages[3]
     assert t2.chained_score == 0.0 and t2.resurrected and not t2.passed

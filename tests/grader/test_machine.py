@@ -82,8 +82,17 @@ def test_pass_then_resurrection_then_golden_input(machine: StageMachine) -> None
     assert t2.reference_dir and (workspace / "reference" / "T2-RESURRECTED.md").is_file()
     t3 = machine.submit(run.id, Stage.T3)
     assert t3.chained_score == t3.isolated_score == 100.0
-    states = [s.state for s in machine.status(run.id).stages]
-    assert states == ["passed", "passed", "resurrected", "passed", "open", "locked"]
+    status = machine.status(run.id)
+    assert [s.state for s in status.stages] == [
+        "passed",
+        "passed",
+        "resurrected",
+        "passed",
+        "open",
+        "locked",
+    ]
+    assert status.rewards.tier == 1  # T2 scored 0
+    assert status.stages[0].seconds_open is not None and status.elapsed_s is not None
     hidden = {c.name for c in builtin_corpus() if c.split is Split.HIDDEN}
     for text in [*t2.feedback, *t3.feedback, *(p.name for p in workspace.rglob("*"))]:
         assert not any(name in text for name in hidden), text
