@@ -223,6 +223,7 @@ class StageMachine:
         return run
 
     def status(self, run_id: str) -> RunStatusView:
+        self._expire_if_spent(run_id)
         run = self.ledger.get_run(run_id)
         states = self.ledger.stage_states(run_id)
         open_stage = next((Stage(s.stage) for s in states if s.state == "open"), None)
@@ -279,7 +280,28 @@ class StageMachine:
         submission_id, snapshot = self._claim(run_id, stage)
         return self._grade_claimed(run_id, stage, submission_id, snapshot, backend)
 
+    def _expire_if_spent(self, run_id: str) -> None:
+        """When the run's budget is spent, its open stage's time has run out: resurrect it."""
+        with self.ledger.locked_run(run_id) as locked:
+            run = locked.run
+            budget = self._budget_left(run)
+            if budget is None or budget > 0 or run.status == "finished":
+                return
+            for state in locked.stage_states():
+                if state.state == "open":
+                    state.state, state.closed_at = "resurrected", utc_now()
+                    state.chained_score = state.chained_score or 0.0
+                    locked.session.add(
+                        ResurrectionEvent(
+                            run_id=run_id,
+                            stage=state.stage,
+                            reason=f"the run's wall-clock budget of {run.budget_s:g} s ran out",
+                        )
+                    )
+            run.status, run.finished_at = "finished", utc_now()
+
     def _claim(self, run_id: str, stage: Stage) -> tuple[int, Path]:
+        self._expire_if_spent(run_id)
         with self.ledger.locked_run(run_id) as locked:
             run = locked.run
             state = locked.stage(stage.value)
@@ -288,17 +310,17 @@ class StageMachine:
                     f"{stage.value} is being graded right now; wait for that result "
                     "(a run's submissions are graded one at a time)"
                 )
+            if run.status == "finished" and self._budget_left(run) == 0:
+                raise StageRefusedError(
+                    f"the run's wall-clock budget of {run.budget_s:g} s is spent; the stage that "
+                    "was open has been resurrected and no more submissions are taken"
+                )
             if state.state != "open":
                 open_now = [s.stage for s in locked.stage_states() if s.state == "open"]
                 hint = f"the open stage is {open_now[0]}" if open_now else "no stage is open"
                 raise StageRefusedError(
                     f"{stage.value} is {state.state}, not open: stages are submitted in order "
                     f"T0..T5 and each is graded once; {hint}"
-                )
-            budget = self._budget_left(run)
-            if budget is not None and budget <= 0:
-                raise StageRefusedError(
-                    f"the run's wall-clock budget of {run.budget_s:g} s is spent; no more submissions"
                 )
             if state.attempts_used >= run.attempts_per_stage:
                 raise StageRefusedError(f"{stage.value} has no attempts left")

@@ -110,6 +110,9 @@ def test_attempts_and_budget(ledger: Ledger, machine: StageMachine) -> None:
     time.sleep(0.01)
     with pytest.raises(StageRefusedError, match="budget"):
         machine.submit(late.id, Stage.T0)
+    expired = machine.status(late.id)
+    assert expired.status == "finished"
+    assert expired.stages[0].state == "resurrected"  # its time ran out
 
 
 def test_concurrent_submissions_one_wins(machine: StageMachine) -> None:
