@@ -8,6 +8,7 @@ import click
 
 from golden._cli import golden_group
 from grader._run_cli import create_run_command
+from ramp_mcp._config_cli import mcp_config_command
 from toolchain._cli import sandbox_group, toolchain_group
 
 __all__ = ["main"]
@@ -24,6 +25,7 @@ def main(verbose: bool) -> None:
 main.add_command(toolchain_group)
 main.add_command(sandbox_group)
 main.add_command(golden_group)
+main.add_command(mcp_config_command)
 
 
 @main.group("run")
