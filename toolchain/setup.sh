@@ -38,6 +38,19 @@ say "installing the host packages of toolchain/manifest.toml"
 
 bash "$here/toolchain/dockerd.sh" start
 
+# The MCP Inspector (npm) checks the server the way third-party clients see it (its CLI
+# is used by the tests). Optional: skipped where npm is missing.
+inspector_version=2.12.0
+if command -v npm >/dev/null 2>&1; then
+  if [ ! -x "$here/.node/node_modules/.bin/mcp-inspector" ]; then
+    say "installing the MCP Inspector $inspector_version into .node"
+    npm install --prefix "$here/.node" --no-audit --no-fund --loglevel=error \
+      "@modelcontextprotocol/inspector@$inspector_version" >/dev/null || say "MCP Inspector not installed (npm failed)"
+  fi
+else
+  say "npm not found: the MCP Inspector test will be skipped"
+fi
+
 say "building (or reusing) the sandbox root file systems and images"
 "$venv/bin/ramp" toolchain image
 say "done; check with: $venv/bin/ramp toolchain doctor"
