@@ -39,7 +39,7 @@ async def with_progress(
         async with anyio.create_task_group() as group:
             group.start_soon(ticker)
             try:
-                return await anyio.to_thread.run_sync(work)
+                return await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
             finally:
                 done.set()
     except BaseExceptionGroup as group:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sys
+import traceback
 
 import click
 
@@ -61,8 +64,32 @@ def main(
         click.echo(f"error: {exc}", err=True)
         sys.exit(3)
     settings = ServerSettings(ledger_url=ledger_url, run_id=run_id, max_timeout_s=max_timeout_s)
-    if run_id is not None:
-        build_server(settings).run()
-        return
-    server = build_server(settings, http_url=f"http://{host}:{port}/mcp")
-    server.run(transport="streamable-http", host=host, port=port)
+    code = 1
+    try:
+        if run_id is not None:
+            build_server(settings).run()
+        else:
+            server = build_server(settings, http_url=f"http://{host}:{port}/mcp")
+            server.run(transport="streamable-http", host=host, port=port)
+        code = 0
+    finally:
+        _exit_now(code)
+
+
+def _exit_now(code: int) -> None:
+    """End the process once the server has stopped: its client gone (EOF or a broken pipe),
+    or a signal.
+
+    A tool call cancelled by the shutdown leaves its work in a worker thread (a build, a
+    command): waiting for that thread at interpreter exit would keep the server, and the
+    sandboxed command, alive until the command ends. Ending the process here ends them:
+    bwrap dies with its parent (--die-with-parent), and its pid namespace with it.
+    """
+    failure = sys.exc_info()[1]
+    if failure is not None:
+        traceback.print_exception(failure)
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)

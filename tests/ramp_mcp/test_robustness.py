@@ -7,9 +7,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -93,8 +95,9 @@ def _stdio(run_id: str, ledger_url: str) -> StdioServerParameters:
 
 def _ok(result: CallToolResult) -> dict[str, Any]:
     assert not result.is_error, result.content
-    assert result.structured_content is not None
-    return result.structured_content
+    content: dict[str, Any] | None = result.structured_content
+    assert content is not None
+    return content
 
 
 # -- (a) a tool call racing a submit ------------------------------------------------------
@@ -188,32 +191,97 @@ def _server_pids(run_id: str) -> list[int]:
     return found
 
 
-def test_client_gone_mid_build_leaves_no_process(
+_CLIENT = """
+import sys, anyio
+from mcp import Client, StdioServerParameters
+
+async def main() -> None:
+    params = StdioServerParameters(command=sys.argv[1], args=sys.argv[2:])
+    async with Client(params) as client:
+        print("building", flush=True)
+        await client.call_tool("build", {})
+
+anyio.run(main)
+"""
+
+
+def _build_script(marker: str) -> str:
+    return f"#!/bin/sh\nexport RAMP_TEST_MARKER={marker}\nsleep 100000\n"
+
+
+def _wait_gone(marker: str, server: list[int], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while (processes_with_marker(marker) or _alive(server)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    survivors, lingering = processes_with_marker(marker), _alive(server)
+    if lingering:  # do not leave the server (and so its sandbox) behind a failed test
+        for pid in server:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    assert not survivors, "the build's processes outlived the client"
+    assert not lingering, "ramp-mcp outlived its client"
+
+
+def test_client_closing_mid_build_leaves_no_process(
     ledger_url: str, runs: list[tuple[str, Path]]
 ) -> None:
+    """The client leaves its ``async with Client`` while build runs: the pipes close."""
     run_id, workspace = _create_run(ledger_url)
     runs.append((run_id, workspace))
     marker = f"ramp-test-marker-{uuid.uuid4().hex}"
-    script = f"#!/bin/sh\nexport RAMP_TEST_MARKER={marker}\nsleep 100000\n"
     server: list[int] = []
 
     async def main() -> None:
         async with Client(_stdio(run_id, ledger_url)) as client:
-            _ok(await client.call_tool("write_file", {"path": "build.sh", "content": script}))
+            written = {"path": "build.sh", "content": _build_script(marker)}
+            _ok(await client.call_tool("write_file", written))
             server.extend(_server_pids(run_id))
             with anyio.move_on_after(2):
                 await client.call_tool("build", {})
                 pytest.fail("the build of `sleep 100000` returned")
             assert processes_with_marker(marker), "the build's sleep should be running"
-        # Leaving the context closes the server's stdin (and, if it lingers, ends it).
 
     anyio.run(main)
     assert server, "the ramp-mcp server process was not found"
-    deadline = time.monotonic() + 10
-    while (processes_with_marker(marker) or _alive(server)) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not processes_with_marker(marker), "the build's processes outlived the client"
-    assert not _alive(server), "ramp-mcp outlived its client"
+    _wait_gone(marker, server)
+
+
+def test_client_killed_mid_build_leaves_no_process(
+    ledger_url: str, runs: list[tuple[str, Path]]
+) -> None:
+    """The client process dies (SIGKILL): nobody signals the server, only its stdin ends."""
+    run_id, workspace = _create_run(ledger_url)
+    runs.append((run_id, workspace))
+    marker = f"ramp-test-marker-{uuid.uuid4().hex}"
+    (workspace / "build.sh").write_text(_build_script(marker))
+    (workspace / "build.sh").chmod(0o755)
+    client = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            _CLIENT,
+            str(BIN / "ramp-mcp"),
+            "--run",
+            run_id,
+            "--ledger",
+            ledger_url,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert client.stdout is not None and client.stdout.readline().strip() == "building"
+        deadline = time.monotonic() + 30
+        while not processes_with_marker(marker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert processes_with_marker(marker), "the build's sleep should be running"
+        server = _server_pids(run_id)
+        assert server, "the ramp-mcp server process was not found"
+        time.sleep(1)
+    finally:
+        client.kill()
+        client.wait()
+    _wait_gone(marker, server)
 
 
 def _alive(pids: list[int]) -> bool:
@@ -240,7 +308,7 @@ def _free_port() -> int:
 def test_runs_proceed_in_parallel(ledger_url: str, runs: list[tuple[str, Path]]) -> None:
     for _ in range(2):
         runs.append(_create_run(ledger_url))
-    (run_a, workspace_a), (run_b, workspace_b) = runs
+    (run_a, _), (run_b, workspace_b) = runs
     (workspace_b / "note.txt").write_text("hello from B\n")
     with Ledger.open(ledger_url) as ledger:
         tokens = {run: ensure_token(ledger.get_run(run)) for run in (run_a, run_b)}
