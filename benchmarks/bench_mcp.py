@@ -22,11 +22,8 @@ Figures are printed, never asserted on.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,9 +39,12 @@ from mcp.client.streamable_http import streamable_http_client
 from rich.console import Console
 from rich.table import Table
 
+# The MCP tests' harness (runs, a live HTTP server) serves the benchmark too.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from grader.ledger import Ledger
 from ramp_mcp._runs import RunContext
 from ramp_mcp._tokens import ensure_token
+from tests.ramp_mcp.harness import create_run, http_server
 
 BIN = Path(sys.executable).parent
 SMALL = "int main() { return 0; }\n" * 20  # ~500 bytes
@@ -55,29 +55,10 @@ TOOL_ARGS: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-def create_run(ledger_url: str) -> tuple[str, Path]:
-    created = subprocess.run(
-        [
-            str(BIN / "ramp"),
-            "run",
-            "create",
-            "--agent",
-            "bench-mcp",
-            "--sandbox",
-            "bwrap",
-            "--ledger",
-            ledger_url,
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    info = json.loads(created.stdout)
-    workspace = Path(info["workspace"])
+def create_bench_run(ledger_url: str) -> tuple[str, Path]:
+    run_id, workspace = create_run(ledger_url, agent="bench-mcp")
     (workspace / "small.txt").write_text(SMALL)
-    return info["run_id"], workspace
+    return run_id, workspace
 
 
 def pct(samples: list[float], q: float) -> float:
@@ -181,13 +162,6 @@ async def http_load(url: str, tokens: list[str], seconds: float) -> Load:
     return load
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def vm_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -211,7 +185,7 @@ def main() -> None:
     made: list[tuple[str, Path]] = []
     try:
         with ThreadPoolExecutor(8) as pool:
-            made = list(pool.map(lambda _: create_run(ledger_url), range(args.sessions)))
+            made = list(pool.map(lambda _: create_bench_run(ledger_url), range(args.sessions)))
         run_id = made[0][0]
 
         console.print(f"[bold]stdio[/bold], one run, p50 of {args.runs} calls")
@@ -236,27 +210,7 @@ def main() -> None:
 
         with Ledger.open(ledger_url) as ledger:
             tokens = [ensure_token(ledger.get_run(r)) for r, _ in made]
-        port = free_port()
-        log = home / "http.log"
-        with log.open("w") as sink:
-            server = subprocess.Popen(
-                [str(BIN / "ramp-mcp"), "--http", "--port", str(port), "--ledger", ledger_url],
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-            )
-        url = f"http://127.0.0.1:{port}/mcp"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=1):
-                        break
-                except OSError:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        raise SystemExit(
-                            f"ramp-mcp --http did not start: {log.read_text()}"
-                        ) from None
-                    time.sleep(0.2)
+        with http_server(ledger_url, home / "http.log") as (url, server):
             console.print(
                 f"[bold]HTTP[/bold], read/write/run_command('true') loops of {args.seconds:g} s; "
                 f"{args.sessions} sessions = {args.sessions} clients on {args.sessions} runs"
@@ -265,13 +219,6 @@ def main() -> None:
             many = anyio.run(http_load, url, tokens, args.seconds)
             time.sleep(2)
             rss = vm_rss_mb(server.pid)
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
 
         table = Table("load", "calls", "calls/s", "errors", "p50", "p95", "p95 vs single", "target")
         single_p95 = pct(single.samples, 0.95)

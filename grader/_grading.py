@@ -49,6 +49,7 @@ __all__ = [
     "StageGrade",
     "grade_workspace",
     "hidden_cases",
+    "public_cases",
 ]
 
 STAGES = tuple(Stage)
@@ -90,6 +91,10 @@ class GradeReport(BaseModel):
 
 def hidden_cases() -> tuple[Case, ...]:
     return tuple(c for c in builtin_corpus() if c.split is Split.HIDDEN)
+
+
+def public_cases() -> tuple[Case, ...]:
+    return tuple(c for c in builtin_corpus() if c.split is Split.PUBLIC)
 
 
 def _scratch(parent: Path, name: str) -> Path:

@@ -26,10 +26,8 @@ from sqlmodel import select
 from golden import (
     PASS_THRESHOLD,
     Case,
-    Split,
     Stage,
     build_golden,
-    builtin_corpus,
     golden_key,
 )
 from grader._agent_workspace import (
@@ -38,7 +36,7 @@ from grader._agent_workspace import (
     reveal_stage_inputs,
     write_resurrection_note,
 )
-from grader._grading import GradeReport, GradingError, grade_workspace, hidden_cases
+from grader._grading import GradeReport, GradingError, grade_workspace, hidden_cases, public_cases
 from grader.ledger import (
     CaseResult,
     IntegrityFinding,
@@ -214,7 +212,7 @@ class StageMachine:
             config=json.dumps({"pass_threshold": self.pass_threshold}),
         )
         target = workspace or self.runs_root / run.id / "workspace"
-        public = [c for c in builtin_corpus() if c.split is Split.PUBLIC]
+        public = public_cases()
         prepare_agent_workspace(target, public)
         target.chmod(0o755)
         with self.ledger.locked_run(run.id) as locked:
@@ -227,9 +225,8 @@ class StageMachine:
         run = self.ledger.get_run(run_id)
         states = self.ledger.stage_states(run_id)
         open_stage = next((Stage(s.stage) for s in states if s.state == "open"), None)
-        if open_stage is not None and Path(run.workspace).is_dir():
-            public = [c for c in builtin_corpus() if c.split is Split.PUBLIC]
-            reveal_stage_inputs(Path(run.workspace), open_stage, build_golden(public).cases)
+        if open_stage is not None:
+            self._reveal(Path(run.workspace), open_stage)
         summary = rewards([s.chained_score or 0.0 for s in states])
         started = run.started_at
         ended = run.finished_at or datetime.now(UTC)
@@ -272,6 +269,17 @@ class StageMachine:
         started = run.started_at or run.created_at
         elapsed = (datetime.now(UTC) - started).total_seconds()
         return max(0.0, run.budget_s - elapsed)
+
+    @staticmethod
+    def _reveal(workspace: Path, opened: Stage) -> None:
+        """Give the open stage its public inputs, unless a reveal already did."""
+        index = _STAGES.index(opened)
+        if index == 0 or not workspace.is_dir():
+            return
+        if (workspace / REFERENCE_DIR / _STAGES[index - 1].value).is_dir():
+            return
+        public = public_cases()
+        reveal_stage_inputs(workspace, opened, build_golden(public).cases)
 
     # -- submissions ---------------------------------------------------------------------
 
@@ -386,7 +394,6 @@ class StageMachine:
         self, run_id: str, stage: Stage, submission_id: int, report: GradeReport
     ) -> SubmissionOutcome:
         grade = report.stages[-1]
-        public = [c for c in builtin_corpus() if c.split is Split.PUBLIC]
         with self.ledger.locked_run(run_id) as locked:
             run = locked.run
             submission = locked.session.get(Submission, submission_id)
@@ -423,10 +430,6 @@ class StageMachine:
                 resurrected = True
                 state.state, state.closed_at = "resurrected", utc_now()
                 workspace = Path(run.workspace)
-                golden = build_golden(public)
-                reveal_stage_inputs(
-                    workspace, _next_or_none(stage) or stage, golden.cases
-                ) if _next_or_none(stage) else None
                 note = write_resurrection_note(workspace, stage, grade.chained_score)
                 reference = str(workspace / REFERENCE_DIR / stage.value)
                 locked.session.add(
@@ -459,8 +462,8 @@ class StageMachine:
                     )
                 )
         if next_open is not None:
-            # After the commit: a crash here is repaired by the next status() or submit().
-            reveal_stage_inputs(Path(run.workspace), next_open, build_golden(public).cases)
+            # After the commit: a crash here is repaired by the next status().
+            self._reveal(Path(run.workspace), next_open)
         return SubmissionOutcome(
             run_id=run_id,
             stage=stage,

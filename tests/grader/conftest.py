@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -24,6 +23,7 @@ import pytest
 from psycopg import sql
 
 from grader.ledger import Ledger
+from tests.support import free_port
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -34,13 +34,6 @@ def _pg_bindir() -> Path | None:
         key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
     )
     return candidates[-1].parent if candidates else None
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _as_postgres(argv: list[str]) -> list[str]:

@@ -8,11 +8,9 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +31,7 @@ from sqlmodel import select
 from grader._machine import _tree_hash
 from grader.ledger import Ledger, Submission
 from ramp_mcp._tokens import ensure_token
+from tests.ramp_mcp.harness import create_run, http_server
 from tests.support import backend_missing, processes_with_marker
 from toolchain._manifest import Profile
 
@@ -53,29 +52,6 @@ def ledger_url() -> Iterator[str]:
     directory = Path(tempfile.mkdtemp(prefix="ramp-test-mcp-robust-"))
     yield f"sqlite:///{directory / 'ledger.sqlite3'}"
     shutil.rmtree(directory, ignore_errors=True)
-
-
-def _create_run(ledger_url: str) -> tuple[str, Path]:
-    created = subprocess.run(
-        [
-            str(BIN / "ramp"),
-            "run",
-            "create",
-            "--agent",
-            "mcp-robustness",
-            "--sandbox",
-            "bwrap",
-            "--ledger",
-            ledger_url,
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    info = json.loads(created.stdout)
-    return info["run_id"], Path(info["workspace"])
 
 
 @pytest.fixture
@@ -106,7 +82,7 @@ def _ok(result: CallToolResult) -> dict[str, Any]:
 def test_write_racing_submit_never_corrupts_state(
     ledger_url: str, runs: list[tuple[str, Path]]
 ) -> None:
-    run_id, workspace = _create_run(ledger_url)
+    run_id, workspace = create_run(ledger_url, agent="mcp-robustness")
     runs.append((run_id, workspace))
     results: dict[str, CallToolResult] = {}
 
@@ -226,7 +202,7 @@ def test_client_closing_mid_build_leaves_no_process(
     ledger_url: str, runs: list[tuple[str, Path]]
 ) -> None:
     """The client leaves its ``async with Client`` while build runs: the pipes close."""
-    run_id, workspace = _create_run(ledger_url)
+    run_id, workspace = create_run(ledger_url, agent="mcp-robustness")
     runs.append((run_id, workspace))
     marker = f"ramp-test-marker-{uuid.uuid4().hex}"
     server: list[int] = []
@@ -250,7 +226,7 @@ def test_client_killed_mid_build_leaves_no_process(
     ledger_url: str, runs: list[tuple[str, Path]]
 ) -> None:
     """The client process dies (SIGKILL): nobody signals the server, only its stdin ends."""
-    run_id, workspace = _create_run(ledger_url)
+    run_id, workspace = create_run(ledger_url, agent="mcp-robustness")
     runs.append((run_id, workspace))
     marker = f"ramp-test-marker-{uuid.uuid4().hex}"
     (workspace / "build.sh").write_text(_build_script(marker))
@@ -298,39 +274,15 @@ def _alive(pids: list[int]) -> bool:
 # -- (c) runs in parallel -----------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def test_runs_proceed_in_parallel(ledger_url: str, runs: list[tuple[str, Path]]) -> None:
     for _ in range(2):
-        runs.append(_create_run(ledger_url))
+        runs.append(create_run(ledger_url, agent="mcp-robustness"))
     (run_a, _), (run_b, workspace_b) = runs
     (workspace_b / "note.txt").write_text("hello from B\n")
     with Ledger.open(ledger_url) as ledger:
         tokens = {run: ensure_token(ledger.get_run(run)) for run in (run_a, run_b)}
-    port = _free_port()
     log = Path(ledger_url.removeprefix("sqlite:///")).with_name("http-parallel.log")
-    with log.open("w") as sink:
-        process = subprocess.Popen(
-            [str(BIN / "ramp-mcp"), "--http", "--port", str(port), "--ledger", ledger_url],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}/mcp"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"ramp-mcp --http did not start: {log.read_text()}")
-                time.sleep(0.2)
+    with http_server(ledger_url, log) as (url, _process):
         timings: dict[str, float] = {}
 
         async def session(run_id: str, work: str) -> None:
@@ -360,13 +312,6 @@ def test_runs_proceed_in_parallel(ledger_url: str, runs: list[tuple[str, Path]])
                 group.start_soon(session, run_b, "read")
 
         anyio.run(main)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
     assert timings["a_done"] >= 5
     assert timings["b_s"] < 2, timings
     assert timings["b_done"] < timings["a_started"] + 5, "B waited for A's command"

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +27,7 @@ from golden import Split, builtin_corpus
 from grader.ledger import Ledger
 from ramp_mcp._config_cli import mcp_config_command
 from ramp_mcp._server import TOOL_NAMES
+from tests.ramp_mcp.harness import create_run, http_server
 from tests.support import backend_missing
 from toolchain._manifest import Profile
 
@@ -55,27 +53,8 @@ def ledger_url() -> Iterator[str]:
 
 @pytest.fixture
 def run(ledger_url: str) -> Iterator[tuple[str, Path]]:
-    created = subprocess.run(
-        [
-            str(BIN / "ramp"),
-            "run",
-            "create",
-            "--agent",
-            "mcp-test",
-            "--sandbox",
-            "bwrap",
-            "--ledger",
-            ledger_url,
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    info = json.loads(created.stdout)
-    workspace = Path(info["workspace"])
-    yield info["run_id"], workspace
+    run_id, workspace = create_run(ledger_url, agent="mcp-test")
+    yield run_id, workspace
     shutil.rmtree(workspace.parent, ignore_errors=True)
 
 
@@ -198,42 +177,11 @@ def test_stdio_session(mode: str, ledger_url: str, run: tuple[str, Path]) -> Non
     _check_usage(ledger_url, run_id)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
-def http_server(ledger_url: str) -> Iterator[str]:
-    port = _free_port()
+def live_http_server(ledger_url: str) -> Iterator[str]:
     log = Path(ledger_url.removeprefix("sqlite:///")).with_name("http.log")
-    with log.open("w") as sink:
-        process = subprocess.Popen(
-            [str(BIN / "ramp-mcp"), "--http", "--port", str(port), "--ledger", ledger_url],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}/mcp"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"ramp-mcp --http did not start: {log.read_text()}")
-                time.sleep(0.2)
+    with http_server(ledger_url, log) as (url, _process):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _config(run_id: str, ledger_url: str, client: str) -> str:
@@ -252,7 +200,9 @@ def _bearer(run_id: str, ledger_url: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_http_session(mode: str, ledger_url: str, run: tuple[str, Path], http_server: str) -> None:
+def test_http_session(
+    mode: str, ledger_url: str, run: tuple[str, Path], live_http_server: str
+) -> None:
     run_id, workspace = run
     headers = _bearer(run_id, ledger_url)
     token_file = workspace.parent / "mcp-token"
@@ -262,7 +212,7 @@ def test_http_session(mode: str, ledger_url: str, run: tuple[str, Path], http_se
         async with httpx2.AsyncClient(
             headers=headers, timeout=httpx2.Timeout(30, read=300)
         ) as http:
-            transport = streamable_http_client(http_server, http_client=http)
+            transport = streamable_http_client(live_http_server, http_client=http)
             async with Client(transport, mode=mode) as client:
                 assert client.protocol_version == ERAS[mode]
                 await _session(client, workspace)
@@ -272,14 +222,14 @@ def test_http_session(mode: str, ledger_url: str, run: tuple[str, Path], http_se
 
 
 def test_http_refuses_missing_and_wrong_tokens(
-    ledger_url: str, run: tuple[str, Path], http_server: str
+    ledger_url: str, run: tuple[str, Path], live_http_server: str
 ) -> None:
     run_id, _ = run
     _bearer(run_id, ledger_url)  # a real token exists, so a wrong one is really wrong
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
     accept = {"Accept": "application/json, text/event-stream"}
     for extra in ({}, {"Authorization": "Bearer not-a-ramp-token"}):
-        answer = httpx2.post(http_server, json=body, headers=accept | extra, timeout=30)
+        answer = httpx2.post(live_http_server, json=body, headers=accept | extra, timeout=30)
         assert answer.status_code == 401, answer.text
 
 
