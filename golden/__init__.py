@@ -13,6 +13,7 @@ from golden._corpus import (
 )
 from golden._manifest import MANIFEST_PATH, GoldenManifest, compare, manifest_of
 from golden._reference import ARTIFACT_FILES, CASE_MOUNT, INCLUDE_MOUNT, Stage
+from golden._solution import SOLUTION_DIR, reference_workspace, solution_files, solution_modules
 from golden._stages import CONTRACTS_DIR, PASS_THRESHOLD, Environment, StageSpec, stage_specs
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "INCLUDE_MOUNT",
     "MANIFEST_PATH",
     "PASS_THRESHOLD",
+    "SOLUTION_DIR",
     "Case",
     "CaseArtifacts",
     "CaseKind",
@@ -40,6 +42,9 @@ __all__ = [
     "golden_key",
     "load_case_dir",
     "manifest_of",
+    "reference_workspace",
+    "solution_files",
+    "solution_modules",
     "split_of",
     "stage_specs",
 ]

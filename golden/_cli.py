@@ -15,9 +15,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from golden._builder import GoldenBuild, build_golden
 from golden._corpus import Case, builtin_corpus, load_case_dir
 from golden._manifest import MANIFEST_PATH, GoldenManifest, compare, manifest_of
+from golden._solution import reference_workspace
 from toolchain._errors import RampError
 
-__all__ = ["golden_group"]
+__all__ = ["golden_group", "reference_group"]
 
 _err = Console(stderr=True)
 
@@ -174,3 +175,14 @@ def verify_command(
     else:
         click.echo(f"{len(cases)} cases reproduce the manifest bit for bit")
     sys.exit(1 if problems else 0)
+
+
+@click.group("reference")
+def reference_group() -> None:
+    """RAMP's reference solution: a complete compiler graded like any workspace."""
+
+
+@reference_group.command("path")
+def reference_path_command() -> None:
+    """Print the path of a ready workspace holding the reference solution."""
+    click.echo(str(reference_workspace()))

@@ -12,6 +12,7 @@ import os
 import re
 import shlex
 import shutil
+import stat
 import tempfile
 import uuid
 from collections.abc import Sequence
@@ -63,6 +64,22 @@ def _read_text(path: Path) -> str:
     if path.stat().st_size > MAX_OUTPUT_BYTES:
         return ""
     return path.read_text(encoding="utf-8", errors="replace")
+
+
+def _read_written(path: Path) -> bytes:
+    """A file the judged program could change: read only if it is a regular file there.
+
+    The program runs in ``path``'s directory and may have replaced the file with a symlink
+    to a host file (the expected output, say), which this process must not follow.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return b""
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return b""
+        return handle.read(MAX_OUTPUT_BYTES)
 
 
 class Judge(Closing):
@@ -191,10 +208,11 @@ class Judge(Closing):
                 cwd=work_name,
                 limits=ExecLimits(timeout_s=timeout or 10, memory_mb=2048, file_size_mb=file_mb),
             )
-            stdout = (work / "run.out").read_bytes() if (work / "run.out").is_file() else b""
+            stdout = _read_written(work / "run.out")
             instructions = None
-            if stage is Stage.T4 and (work / "run.callgrind").is_file():
-                counted = _COLLECTED.search((work / "run.callgrind").read_text(errors="replace"))
+            if stage is Stage.T4:
+                measured = _read_written(work / "run.callgrind").decode(errors="replace")
+                counted = _COLLECTED.search(measured)
                 instructions = int(counted.group(1)) if counted else None
             return (
                 RunOutcome(

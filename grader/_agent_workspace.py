@@ -9,8 +9,12 @@ enter the workspace.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 import shutil
-from collections.abc import Sequence
+import stat
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from golden import CONTRACTS_DIR, Case, CaseArtifacts, Split, Stage, stage_specs
@@ -74,26 +78,88 @@ def reveal_stage_inputs(
     if index == 0:
         return None
     before = list(Stage)[index - 1]
-    target = workspace / REFERENCE_DIR / before.value
-    target.mkdir(parents=True, exist_ok=True)
     suffix = stage_specs()[before].output.suffix
     for case in public:
         if case.split is not Split.PUBLIC:
             raise ValueError(f"{case.name} is not a public case")
-        shutil.copyfile(case.artifacts[before], target / f"{case.name}{suffix}")
-    return target
+    with _directory(workspace, REFERENCE_DIR, before.value) as target:
+        for case in public:
+            _write_new(target, f"{case.name}{suffix}", case.artifacts[before].read_bytes())
+    return workspace / REFERENCE_DIR / before.value
 
 
 def write_resurrection_note(workspace: Path, stage: Stage, score: float) -> Path:
     """Tell the agent that ``stage`` failed and was replaced by its reference outputs."""
-    note = workspace / REFERENCE_DIR / f"{stage.value}-RESURRECTED.md"
-    note.parent.mkdir(parents=True, exist_ok=True)
-    note.write_text(
+    name = f"{stage.value}-RESURRECTED.md"
+    text = (
         f"# {stage.value} was resurrected\n\n"
         f"{stage.value} scored {score:.2f} (below the pass mark) and has no attempts left. "
         f"From now on the grader feeds the reference {stage.value} outputs to the next stage "
         f"instead of yours, so you can go on. The public cases' reference {stage.value} "
-        f"outputs are in `{REFERENCE_DIR}/{stage.value}/`.\n",
-        encoding="utf-8",
+        f"outputs are in `{REFERENCE_DIR}/{stage.value}/`.\n"
     )
-    return note
+    with _directory(workspace, REFERENCE_DIR) as directory:
+        _write_new(directory, name, text.encode("utf-8"))
+    return workspace / REFERENCE_DIR / name
+
+
+# The agent's own processes may be changing its workspace while the grader (root) writes
+# into it: every step below works on directory descriptors and never follows a symlink,
+# so a link planted at reference/, reference/T0/ or a file name cannot send a write
+# outside the workspace. Whatever the agent put in the way is removed (it is in its own
+# workspace, where these names are reserved for the grader).
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_TRIES = 5
+
+
+def _clear(parent: int, name: str) -> None:
+    try:
+        info = os.lstat(name, dir_fd=parent)
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(info.st_mode):
+        shutil.rmtree(name, dir_fd=parent)
+    else:
+        os.unlink(name, dir_fd=parent)
+
+
+def _open_dir(parent: int, name: str) -> int:
+    for _ in range(_TRIES):
+        try:
+            return os.open(name, _DIR_FLAGS, dir_fd=parent)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+                raise
+            _clear(parent, name)
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(name, 0o755, dir_fd=parent)
+    raise OSError(errno.EAGAIN, f"{name} keeps changing while the grader writes it")
+
+
+@contextlib.contextmanager
+def _directory(workspace: Path, *names: str) -> Iterator[int]:
+    """A descriptor of the real directory ``workspace/names...``, made where missing."""
+    opened = [os.open(workspace, _DIR_FLAGS)]
+    try:
+        for name in names:
+            opened.append(_open_dir(opened[-1], name))
+        yield opened[-1]
+    finally:
+        for fd in opened:
+            os.close(fd)
+
+
+def _write_new(directory: int, name: str, data: bytes) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    for _ in range(_TRIES):
+        _clear(directory, name)
+        try:
+            fd = os.open(name, flags, 0o644, dir_fd=directory)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        return
+    raise OSError(errno.EAGAIN, f"{name} keeps changing while the grader writes it")

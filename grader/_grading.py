@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -55,6 +57,13 @@ __all__ = [
 STAGES = tuple(Stage)
 _BUILD_LIMITS = ExecLimits(timeout_s=600, memory_mb=4096, pids=512, output_bytes=256 << 10)
 _OUTPUT_FILE_MB = 1024
+# build.sh writes into the snapshot, on the host's disk: past this it is stopped.
+_BUILD_DISK_MB = 2048
+# Stage programs write to the host's disk too: what one stage's outputs may hold in all
+# (the reference outputs of the whole corpus take well under 1 GB for any stage), and
+# what the outputs being written at one time may hold.
+_CHAIN_OUTPUT_BYTES = 4 << 30
+_CHAIN_DISK_MB = 3072
 
 
 class GradingError(RampError):
@@ -144,6 +153,9 @@ class _Chain:
         input_dir = _scratch(self.work, f"{label}-{stage.value}-in")
         output_dir = _scratch(self.work, f"{label}-{stage.value}-out")
         findings_dir = _scratch(self.work, f"{label}-{stage.value}-findings")
+        # Outputs are moved here, out of the program's reach, before anything reads them.
+        private = self.work / f"{label}-{stage.value}-claimed"
+        private.mkdir(mode=0o700)
         suffix_in = spec_stage.input.suffix
         for name, path in inputs.items():
             if stage is not Stage.T0:
@@ -172,10 +184,12 @@ class _Chain:
             limits=limits.merged(cpus=float(self.jobs)),
             mounts=tuple(mounts),
             labels={"io.ramp.purpose": "grading"},
+            disk_mb=_CHAIN_DISK_MB,
         )
         program = f"bin/{stage.value.lower()}"
         suffix_out = spec_stage.output.suffix
         results: dict[str, Path | str] = {}
+        budget, budget_lock = [_CHAIN_OUTPUT_BYTES], threading.Lock()
         with open_sandbox(self.snapshot, self.backend, spec) as box:
 
             def one(name: str) -> tuple[str, Path | str]:
@@ -190,14 +204,33 @@ class _Chain:
                     output.unlink(missing_ok=True)
                     why = "timed out" if ran.outcome is Outcome.TIMEOUT else ran.detail
                     return name, f"{program} failed: {why}"
-                if not output.is_file():
-                    return name, f"{program} wrote no output file"
-                return name, output
+                claimed = _claim_output(output, private / output.name)
+                if isinstance(claimed, Path):
+                    size = claimed.stat().st_size
+                    with budget_lock:
+                        budget[0] -= size
+                        over = budget[0] < 0
+                    if over:
+                        claimed.unlink()
+                        return name, (
+                            f"{program} failed: its outputs for this stage exceed "
+                            f"{_CHAIN_OUTPUT_BYTES >> 20} MB in all"
+                        )
+                    return name, claimed
+                return name, f"{program} wrote no output file" + (f": {claimed}" if claimed else "")
 
             with ThreadPoolExecutor(max_workers=self.jobs) as pool:
                 results = dict(pool.map(one, inputs))
-        calls = findings_dir / "toolchain-calls"
-        if calls.is_file():
+        calls = _claim_output(findings_dir / "toolchain-calls", private / "toolchain-calls")
+        if isinstance(calls, str):
+            self.findings.append(
+                Finding(
+                    kind=FindingKind.TOOLCHAIN_CALL,
+                    stage=stage.value,
+                    detail=f"{program} tampered with the record of toolchain calls ({calls})",
+                )
+            )
+        elif isinstance(calls, Path):
             called = sorted(set(calls.read_text(errors="replace").split()))
             self.findings.append(
                 Finding(
@@ -207,6 +240,27 @@ class _Chain:
                 )
             )
         return results
+
+
+def _claim_output(written: Path, private: Path) -> Path | str | None:
+    """Move a file the stage program wrote out of its reach: the private path, why it is
+    not usable, or None when there is none.
+
+    The program may leave a symlink (to any host file, which root would then read), a
+    FIFO (which would block the reader) or a file it keeps writing to; only a regular
+    file, renamed into a directory it cannot see, is taken.
+    """
+    try:
+        written.rename(private)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"{written.name} could not be taken ({exc.strerror})"
+    info = private.lstat()
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a symlink" if stat.S_ISLNK(info.st_mode) else "not a regular file"
+        return f"{written.name} is {kind}"
+    return private
 
 
 def _judge_all(
@@ -269,9 +323,8 @@ def grade_workspace(
         _snapshot(workspace, snapshot)
         findings = scan_workspace(snapshot)
         say("build.sh")
-        with open_sandbox(
-            snapshot, backend, SandboxSpec(profile=Profile.DEV, limits=_BUILD_LIMITS)
-        ) as box:
+        build_spec = SandboxSpec(profile=Profile.DEV, limits=_BUILD_LIMITS, disk_mb=_BUILD_DISK_MB)
+        with open_sandbox(snapshot, backend, build_spec) as box:
             built = box.exec(["./build.sh"])
         build_ok = built.outcome is Outcome.OK
         build_tail = (built.stdout + built.stderr)[-4000:]

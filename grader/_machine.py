@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import socket
+import stat
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +39,8 @@ from grader._agent_workspace import (
     write_resurrection_note,
 )
 from grader._grading import GradeReport, GradingError, grade_workspace, hidden_cases, public_cases
+from grader._integrity import MAX_WORKSPACE_BYTES
+from grader._run_token import ensure_token
 from grader.ledger import (
     CaseResult,
     IntegrityFinding,
@@ -48,8 +52,11 @@ from grader.ledger import (
     utc_now,
 )
 from grader.metrics import rewards
+from toolchain._errors import EngineUnavailableError, RampError
 from toolchain._lifecycle import pid_alive
 from toolchain._paths import ramp_home
+from toolchain.sandbox import gc_containers
+from toolchain.sandbox._cgroup import gc_cgroups
 
 __all__ = [
     "RunRewardsView",
@@ -58,9 +65,11 @@ __all__ = [
     "StageRefusedError",
     "StageView",
     "SubmissionOutcome",
+    "sample_cases",
 ]
 
 _STAGES = list(Stage)
+_log = logging.getLogger(__name__)
 
 
 class StageRefusedError(GradingError):
@@ -114,6 +123,30 @@ class SubmissionOutcome(BaseModel):
     feedback: list[str]
     integrity_findings: list[str]
     reference_dir: str | None
+
+
+def _copy_workspace(workspace: Path, snapshot: Path) -> None:
+    """Copy what a submission grades: regular files, directories and symlinks (as links).
+
+    FIFOs, sockets and devices are left out (copying a FIFO would block, and none is
+    part of a compiler). The copy stops once it has taken more than the workspace cap, so
+    sparse or huge files cannot fill the host disk.
+    """
+    left = [MAX_WORKSPACE_BYTES]
+
+    def copy(source: str, target: str) -> str:
+        info = os.lstat(source)
+        if not stat.S_ISREG(info.st_mode):
+            return target
+        left[0] -= info.st_size
+        if left[0] < 0:
+            raise StageRefusedError(
+                f"the workspace holds more than the {MAX_WORKSPACE_BYTES >> 20} MB a submission "
+                "may hold; delete build outputs and large files (see list_files), then submit again"
+            )
+        return str(shutil.copy2(source, target, follow_symlinks=False))
+
+    shutil.copytree(workspace, snapshot, symlinks=True, copy_function=copy)
 
 
 def _tree_hash(root: Path) -> str:
@@ -195,10 +228,19 @@ class StageMachine:
         budget_s: float | None = None,
         seed: int | None = None,
         workspace: Path | None = None,
+        sample: int | None = None,
     ) -> Run:
-        """A new run with an empty workspace holding the public cases and the contracts."""
+        """A new run with an empty workspace holding the public cases and the contracts.
+
+        ``sample`` grades the run on a fixed, documented subset of that many hidden cases
+        (:func:`sample_cases`) instead of all of them: quicker, and comparable only with runs
+        graded on the same sample.
+        """
         if attempts_per_stage < 1:
             raise StageRefusedError("attempts per stage must be at least 1")
+        config: dict[str, object] = {"pass_threshold": self.pass_threshold}
+        if sample is not None:
+            config["cases"] = [c.name for c in sample_cases(self.cases, sample)]
         run = self.ledger.create_run(
             agent=agent,
             model=model,
@@ -209,7 +251,7 @@ class StageMachine:
             attempts_per_stage=attempts_per_stage,
             budget_s=budget_s,
             seed=seed,
-            config=json.dumps({"pass_threshold": self.pass_threshold}),
+            config=json.dumps(config),
         )
         target = workspace or self.runs_root / run.id / "workspace"
         public = public_cases()
@@ -218,7 +260,26 @@ class StageMachine:
         with self.ledger.locked_run(run.id) as locked:
             locked.run.workspace = str(target)
         run.workspace = str(target)
+        ensure_token(run)
         return run
+
+    def start(self, run_id: str) -> None:
+        """The agent has begun: the run is running and its budget counts from now.
+
+        Idempotent; the MCP server calls it on a run's first tool call, launchers before
+        they start the agent. A run nobody started counts its budget from creation.
+        """
+        with self.ledger.locked_run(run_id) as locked:
+            if locked.run.started_at is None:
+                locked.run.started_at = utc_now()
+            if locked.run.status == "created":
+                locked.run.status = "running"
+
+    def finish(self, run_id: str) -> None:
+        """The agent has stopped: the run is finished and its elapsed time ends here."""
+        with self.ledger.locked_run(run_id) as locked:
+            if locked.run.status != "finished":
+                locked.run.status, locked.run.finished_at = "finished", utc_now()
 
     def status(self, run_id: str) -> RunStatusView:
         self._expire_if_spent(run_id)
@@ -284,7 +345,17 @@ class StageMachine:
     # -- submissions ---------------------------------------------------------------------
 
     def submit(self, run_id: str, stage: Stage, *, backend: str | None = None) -> SubmissionOutcome:
-        """Claim, snapshot, grade and record one submission of ``stage``."""
+        """Claim, snapshot, grade and record one submission of ``stage``.
+
+        When ``stage`` is still marked as being graded by a grader that has died, that
+        submission is graded now and its outcome returned: the agent gets the result of
+        what it submitted before the crash, not a refusal.
+        """
+        states = {s.stage: s.state for s in self.ledger.stage_states(run_id)}
+        if states.get(stage.value) == "grading":
+            for outcome in self.recover(backend=backend, run_id=run_id, ours_alive=True):
+                if outcome.stage is stage:
+                    return outcome
         submission_id, snapshot = self._claim(run_id, stage)
         return self._grade_claimed(run_id, stage, submission_id, snapshot, backend)
 
@@ -350,7 +421,18 @@ class StageMachine:
         if snapshot.exists():
             shutil.rmtree(snapshot)
         snapshot.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(workspace, snapshot, symlinks=True)
+        try:
+            _copy_workspace(workspace, snapshot)
+        except (StageRefusedError, OSError) as exc:
+            shutil.rmtree(snapshot, ignore_errors=True)
+            why = (
+                str(exc)
+                if isinstance(exc, StageRefusedError)
+                else "the workspace could not be copied, probably because it changed while it "
+                f"was being copied ({str(exc)[:300]}); submit again"
+            )
+            self._abandon(run_id, stage, submission_id, f"no snapshot: {why}")
+            raise StageRefusedError(f"{stage.value} was not submitted: {why}") from exc
         with self.ledger.session() as session:
             row = session.get(Submission, submission_id)
             assert row is not None
@@ -368,7 +450,7 @@ class StageMachine:
             report = grade_workspace(
                 snapshot,
                 [stage],
-                cases=self.cases,
+                cases=self._cases_of(run),
                 resurrected=resurrected,
                 auto_resurrect=False,
                 backend=backend or run.sandbox,
@@ -379,6 +461,19 @@ class StageMachine:
             self._abandon(run_id, stage, submission_id, str(exc))
             raise
         return self._record(run_id, stage, submission_id, report)
+
+    def _cases_of(self, run: Run) -> tuple[Case, ...]:
+        chosen = json.loads(run.config or "{}").get("cases")
+        if chosen is None:
+            return self.cases
+        by_name = {c.name: c for c in self.cases}
+        missing = [name for name in chosen if name not in by_name]
+        if missing:
+            raise GradingError(
+                f"run {run.id} is graded on cases this grader does not have: {missing[:3]}; "
+                "grade it with the corpus it was created with"
+            )
+        return tuple(by_name[name] for name in chosen)
 
     def _abandon(self, run_id: str, stage: Stage, submission_id: int, error: str) -> None:
         """An infrastructure failure: the attempt is given back and the stage reopened."""
@@ -482,36 +577,88 @@ class StageMachine:
 
     # -- crash recovery ------------------------------------------------------------------
 
-    def recover(self, *, backend: str | None = None) -> list[SubmissionOutcome]:
-        """Re-grade submissions whose grader died mid-grade (on this host)."""
+    def recover(
+        self, *, backend: str | None = None, run_id: str | None = None, ours_alive: bool = False
+    ) -> list[SubmissionOutcome]:
+        """Re-grade submissions whose grader died mid-grade (on this host; of ``run_id``
+        only, if given), after removing the sandboxes (containers, control groups) that
+        dead graders left behind.
+
+        A submission recorded under this process's own pid counts as dead (a recover run at
+        start-up may have inherited a dead grader's pid) unless ``ours_alive``: then another
+        thread of this process may be grading it right now.
+        """
         host = socket.gethostname()
+        _collect_sandboxes()
+        query = select(Submission).where(Submission.status == "grading")
+        if run_id is not None:
+            query = query.where(Submission.run_id == run_id)
         with self.ledger.session(write=False) as session:
             stuck = [
-                (s.id, s.run_id, s.stage, s.snapshot, s.grader_pid)
-                for s in session.exec(
-                    select(Submission).where(Submission.status == "grading")
-                ).all()
+                (s.id, s.run_id, s.stage, s.snapshot, s.snapshot_hash, s.grader_pid)
+                for s in session.exec(query).all()
                 if s.grader_host in (None, host)
             ]
         outcomes = []
-        for submission_id, run_id, stage, snapshot, pid in stuck:
+        for submission_id, stuck_run, stage, snapshot, snapshot_hash, pid in stuck:
             assert submission_id is not None
-            if pid_alive(pid) and pid != os.getpid():
+            if pid_alive(pid) and (ours_alive or pid != os.getpid()):
                 continue
-            with self.ledger.locked_run(run_id) as locked:
+            with self.ledger.locked_run(stuck_run) as locked:
                 row = locked.session.get(Submission, submission_id)
                 assert row is not None
                 if row.status != "grading":
                     continue
                 row.grader_pid = os.getpid()
                 row.error = f"re-graded after grader pid {pid} died"
-            if snapshot is None or not Path(snapshot).is_dir():
-                self._abandon(run_id, Stage(stage), submission_id, "snapshot lost; submit again")
+            # A grader that died while copying leaves a partial snapshot and no hash: grading
+            # that would grade something the agent never submitted.
+            if (
+                snapshot is None
+                or snapshot_hash is None
+                or not Path(snapshot).is_dir()
+                or _tree_hash(Path(snapshot)) != snapshot_hash
+            ):
+                self._abandon(stuck_run, Stage(stage), submission_id, "snapshot lost; submit again")
                 continue
             outcomes.append(
-                self._grade_claimed(run_id, Stage(stage), submission_id, Path(snapshot), backend)
+                self._grade_claimed(stuck_run, Stage(stage), submission_id, Path(snapshot), backend)
             )
         return outcomes
+
+
+def sample_cases(cases: Sequence[Case], size: int) -> tuple[Case, ...]:
+    """A fixed subset of ``size`` cases, taken round-robin across the case kinds.
+
+    Within each kind cases are ordered by the SHA-256 of their name (the order does not
+    depend on the corpus listing), so every kind appears once ``size`` reaches the number
+    of kinds, and T4 (graded on performance cases) always has some.
+    """
+    if size < 1:
+        raise StageRefusedError("a case sample needs at least 1 case")
+    by_kind: dict[str, list[Case]] = {}
+    for case in cases:
+        by_kind.setdefault(case.kind.value, []).append(case)
+    queues = [
+        sorted(group, key=lambda c: hashlib.sha256(c.name.encode()).hexdigest())
+        for _, group in sorted(by_kind.items())
+    ]
+    chosen: list[Case] = []
+    while len(chosen) < min(size, len(cases)):
+        for queue in queues:
+            if queue and len(chosen) < size:
+                chosen.append(queue.pop(0))
+    return tuple(sorted(chosen, key=lambda c: c.name))
+
+
+def _collect_sandboxes() -> None:
+    gc_cgroups()
+    try:
+        gc_containers()
+    except EngineUnavailableError:
+        pass  # no engine: no containers
+    except RampError as exc:
+        _log.warning("could not remove the containers of dead graders: %s", exc)
 
 
 def _next_or_none(stage: Stage) -> Stage | None:

@@ -66,6 +66,12 @@ def _machine(ledger_url: str | None) -> Iterator[StageMachine]:
     "--budget-s", type=click.FloatRange(min=0, min_open=True), default=None, help="wall clock"
 )
 @click.option("--seed", type=int, default=None)
+@click.option(
+    "--sample",
+    type=click.IntRange(min=1),
+    default=None,
+    help="grade on a fixed sample of this many hidden cases (quicker; compare like with like)",
+)
 @_ledger_option
 @click.option("--json", "as_json", is_flag=True)
 def create_run_command(
@@ -76,6 +82,7 @@ def create_run_command(
     attempts: int,
     budget_s: float | None,
     seed: int | None,
+    sample: int | None,
     ledger_url: str | None,
     as_json: bool,
 ) -> None:
@@ -89,6 +96,7 @@ def create_run_command(
             attempts_per_stage=attempts,
             budget_s=budget_s,
             seed=seed,
+            sample=sample,
         )
     if as_json:
         click.echo(json.dumps({"run_id": run.id, "workspace": run.workspace}))

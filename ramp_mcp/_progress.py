@@ -21,13 +21,13 @@ async def with_progress(
     """Run ``work`` in a thread; report progress every ``interval_s`` until it returns.
 
     Progress is absolute (seconds elapsed), so a client's idle timeout is reset while a
-    long build or grading runs.
+    long build or grading runs. Work that ends within ``interval_s`` sends none: most
+    commands are that quick, and a notification costs the client a message to handle.
     """
     started = time.monotonic()
     done = anyio.Event()
 
     async def ticker() -> None:
-        await ctx.report_progress(0.0, None, message)
         while not done.is_set():
             with anyio.move_on_after(interval_s):
                 await done.wait()

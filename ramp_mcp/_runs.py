@@ -20,6 +20,7 @@ from toolchain.sandbox import ExecLimits, Mount, Outcome, Sandbox, SandboxSpec, 
 from toolchain.workspace import Workspace
 
 __all__ = [
+    "DEV_DISK_MB",
     "RV64_RUNTIME",
     "SCRATCH_MOUNT",
     "RunContext",
@@ -33,6 +34,8 @@ _log = logging.getLogger(__name__)
 SCRATCH_MOUNT = "/ramp/scratch"
 RV64_RUNTIME = f"{SCRATCH_MOUNT}/sylib-rv64.o"
 _DEV_LIMITS = ExecLimits(timeout_s=600, memory_mb=4096, pids=512, output_bytes=512 << 10)
+# The workspace and scratch live on the host's disk: a command filling them is stopped.
+DEV_DISK_MB = 2048
 
 
 class ServerSettings(BaseModel):
@@ -52,13 +55,13 @@ def hand_over(root: Path, path: Path) -> None:
         if path.is_dir() and not path.is_symlink():
             for child in (path, *path.rglob("*")):
                 if not child.is_symlink():
-                    os.chown(child, SANDBOX_UID, SANDBOX_GID)
+                    os.chown(child, SANDBOX_UID, SANDBOX_GID, follow_symlinks=False)
         elif path.exists() and not path.is_symlink():
-            os.chown(path, SANDBOX_UID, SANDBOX_GID)
+            os.chown(path, SANDBOX_UID, SANDBOX_GID, follow_symlinks=False)
         parent = path.parent
         while parent != root and root in parent.parents:
             if parent.stat().st_uid != SANDBOX_UID:
-                os.chown(parent, SANDBOX_UID, SANDBOX_GID)
+                os.chown(parent, SANDBOX_UID, SANDBOX_GID, follow_symlinks=False)
             parent = parent.parent
     except OSError as exc:
         _log.warning("could not hand %s over to the sandbox user: %s", path, exc)
@@ -85,6 +88,7 @@ class RunContext:
                 spec = SandboxSpec(
                     profile=Profile.DEV,
                     limits=_DEV_LIMITS,
+                    disk_mb=DEV_DISK_MB,
                     mounts=(
                         Mount(source=RUNTIME_DIR, target=INCLUDE_MOUNT),
                         Mount(source=self.scratch, target=SCRATCH_MOUNT, writable=True),
@@ -152,6 +156,7 @@ class ServerState:
         if known is not None:
             return known
         row = self.ledger.get_run(run_id)
+        self.machine.start(run_id)
         with self._lock:
             return self._runs.setdefault(run_id, RunContext(row))
 

@@ -8,6 +8,7 @@ and the same limits. A public case's output is then scored by the golden judge.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -47,10 +48,13 @@ def public_case(name: str) -> Case:
 
 
 def _head(path: Path) -> tuple[str, int]:
-    data = path.read_bytes()
-    text = data[: _HEAD_CHARS * 2].decode("utf-8", errors="replace")
+    # Only the head is read: a stage program may write up to its file-size limit (1 GB).
+    with path.open("rb") as handle:
+        data = handle.read(_HEAD_CHARS * 2)
+        size = os.fstat(handle.fileno()).st_size
+    text = data.decode("utf-8", errors="replace")
     lines = text.splitlines(keepends=True)[:_HEAD_LINES]
-    return "".join(lines)[:_HEAD_CHARS], len(data)
+    return "".join(lines)[:_HEAD_CHARS], size
 
 
 def try_stage(

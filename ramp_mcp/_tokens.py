@@ -1,53 +1,20 @@
-"""Per-run bearer tokens for the HTTP transport.
-
-A run's token lives in ``<run workspace parent>/mcp-token`` (mode 0600): next to the
-workspace, never inside it, so the agent cannot read another run's token through the file
-tools, and a token names exactly one run.
-"""
+"""Checking per-run bearer tokens on the HTTP transport (the grader issues them with the run)."""
 
 from __future__ import annotations
 
 import hmac
 import logging
-import os
-import secrets
 import threading
-from pathlib import Path
 
 import anyio.to_thread
 from mcp.server.auth.provider import AccessToken
 
-from grader.ledger import Ledger, LedgerError, Run
+from grader._run_token import TOKEN_FILE, ensure_token, read_token, token_path
+from grader.ledger import Ledger, LedgerError
 
 __all__ = ["TOKEN_FILE", "RunTokenVerifier", "ensure_token", "read_token", "token_path"]
 
-TOKEN_FILE = "mcp-token"
 _log = logging.getLogger(__name__)
-
-
-def token_path(run: Run) -> Path:
-    return Path(run.workspace).parent / TOKEN_FILE
-
-
-def read_token(run: Run) -> str | None:
-    try:
-        text = token_path(run).read_text(encoding="ascii").strip()
-    except OSError:
-        return None
-    return text or None
-
-
-def ensure_token(run: Run) -> str:
-    """The run's token, made (random, 0600) on first use."""
-    existing = read_token(run)
-    if existing is not None:
-        return existing
-    path = token_path(run)
-    token = secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(token + "\n")
-    return token
 
 
 class RunTokenVerifier:

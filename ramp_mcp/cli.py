@@ -6,9 +6,10 @@ import logging
 
 import click
 
-from golden._cli import golden_group
-from grader._run_cli import create_run_command
+from golden._cli import golden_group, reference_group
 from ramp_mcp._config_cli import mcp_config_command
+from ramp_mcp._demo_cli import demo_command
+from ramp_mcp._run_agent_cli import run_group
 from toolchain._cli import sandbox_group, toolchain_group
 
 __all__ = ["main"]
@@ -25,12 +26,8 @@ def main(verbose: bool) -> None:
 main.add_command(toolchain_group)
 main.add_command(sandbox_group)
 main.add_command(golden_group)
+main.add_command(reference_group)
 main.add_command(mcp_config_command)
+main.add_command(demo_command)
 
-
-@main.group("run")
-def run_group() -> None:
-    """Evaluation runs: create one (agents and `ramp run --agent` arrive with F7)."""
-
-
-run_group.add_command(create_run_command)
+main.add_command(run_group)

@@ -57,5 +57,6 @@ def test_top_level_is_exactly_the_documented_layout() -> None:
         ".ci",
         "benchmarks",
         "docs",
+        "examples",
     }
     assert top - allowed == set()

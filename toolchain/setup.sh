@@ -38,17 +38,28 @@ say "installing the host packages of toolchain/manifest.toml"
 
 bash "$here/toolchain/dockerd.sh" start
 
-# The MCP Inspector (npm) checks the server the way third-party clients see it (its CLI
-# is used by the tests). Optional: skipped where npm is missing.
-inspector_version=2.12.0
+# From npm, into .node (pinned; optional, skipped where npm is missing): the MCP Inspector
+# checks the server the way third-party clients see it, and the Claude Code and Codex CLIs
+# are the agents `ramp run --agent` launches (their tests use them against local scripted
+# model endpoints). One npm call installs all three: a later call with one package
+# would drop the others from .node.
+node_packages=(
+  "@modelcontextprotocol/inspector@2.12.0"
+  "@anthropic-ai/claude-code@2.1.332"
+  "@openai/codex@0.169.0"
+)
 if command -v npm >/dev/null 2>&1; then
-  if [ ! -x "$here/.node/node_modules/.bin/mcp-inspector" ]; then
-    say "installing the MCP Inspector $inspector_version into .node"
+  missing=0
+  for bin in mcp-inspector claude codex; do
+    [ -x "$here/.node/node_modules/.bin/$bin" ] || missing=1
+  done
+  if [ "$missing" = 1 ]; then
+    say "installing ${node_packages[*]} into .node"
     npm install --prefix "$here/.node" --no-audit --no-fund --loglevel=error \
-      "@modelcontextprotocol/inspector@$inspector_version" >/dev/null || say "MCP Inspector not installed (npm failed)"
+      "${node_packages[@]}" >/dev/null || say "npm packages not installed (npm failed)"
   fi
 else
-  say "npm not found: the MCP Inspector test will be skipped"
+  say "npm not found: the MCP Inspector, Claude Code and Codex tests will be skipped"
 fi
 
 say "building (or reusing) the sandbox root file systems and images"

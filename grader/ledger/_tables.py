@@ -56,7 +56,7 @@ RunStatus = Literal["created", "running", "finished", "aborted"]
 StageStateName = Literal["locked", "open", "grading", "passed", "failed", "resurrected"]
 SubmissionStatus = Literal["grading", "done", "interrupted", "error"]
 CaseMode = Literal["chained", "isolated"]
-UsageKind = Literal["tool_call", "tokens"]
+UsageKind = Literal["tool_call", "tokens", "error", "cost"]
 CostSource = Literal["reported", "priced"]
 
 STAGES: Final[tuple[StageName, ...]] = ("T0", "T1", "T2", "T3", "T4", "T5")
@@ -76,7 +76,7 @@ SUBMISSION_STATUSES: Final[tuple[SubmissionStatus, ...]] = (
     "error",
 )
 CASE_MODES: Final[tuple[CaseMode, ...]] = ("chained", "isolated")
-USAGE_KINDS: Final[tuple[UsageKind, ...]] = ("tool_call", "tokens")
+USAGE_KINDS: Final[tuple[UsageKind, ...]] = ("tool_call", "tokens", "error", "cost")
 COST_SOURCES: Final[tuple[CostSource, ...]] = ("reported", "priced")
 
 # Deterministic constraint names on every database, matched by the migration scripts.
@@ -241,6 +241,9 @@ class UsageEvent(LedgerModel, table=True):
     ``dedup_key`` makes imports idempotent: the same (run, key) is stored once.
     ``input_tokens`` includes the cached tokens; ``cost_source`` is ``reported`` when the
     provider said what it cost, ``priced`` when RAMP priced it, ``None`` when unknown.
+    Kind ``error`` is an error an agent's transcript recorded (``outcome`` its class, e.g.
+    ``context_length``, ``detail`` its message); kind ``cost`` is a cost reported for a whole
+    conversation (``conversation_id``) rather than per response.
     """
 
     __tablename__ = "usage_events"
@@ -270,6 +273,7 @@ class UsageEvent(LedgerModel, table=True):
     reasoning_output_tokens: int | None = None
     cost_usd: float | None = None
     cost_source: str | None = None  # one of COST_SOURCES, or None
+    detail: str | None = Field(default=None, sa_type=Text)  # revision 0003
 
 
 class IntegrityFinding(LedgerModel, table=True):

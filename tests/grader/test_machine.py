@@ -143,27 +143,48 @@ def _submit_in_child(url: str, runs_root: str, run_id: str) -> None:
         )
 
 
-def test_a_grader_killed_mid_grade_is_regraded(ledger: Ledger, machine: StageMachine) -> None:
-    run = machine.create_run(sandbox=BACKEND)
-    _oracle(Path(run.workspace), (Stage.T0,))
+def _kill_mid_grade(ledger: Ledger, machine: StageMachine, run_id: str) -> None:
     child = multiprocessing.get_context("spawn").Process(
-        target=_submit_in_child, args=(ledger.url, str(machine.runs_root), run.id)
+        target=_submit_in_child, args=(ledger.url, str(machine.runs_root), run_id)
     )
     child.start()
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with ledger.session(write=False) as session:
-            rows = list(session.exec(select(Submission).where(Submission.run_id == run.id)).all())
+            rows = list(session.exec(select(Submission).where(Submission.run_id == run_id)).all())
         if rows and rows[0].snapshot_hash:
             break
         time.sleep(0.05)
     assert child.pid is not None
     os.kill(child.pid, signal.SIGKILL)
     child.join()
-    assert machine.status(run.id).stages[0].state == "grading"
+    assert machine.status(run_id).stages[0].state == "grading"
+
+
+def _one_done_submission(ledger: Ledger, run_id: str) -> None:
+    with ledger.session(write=False) as session:
+        rows = list(session.exec(select(Submission).where(Submission.run_id == run_id)).all())
+    assert [(r.status, r.attempt) for r in rows] == [("done", 1)]
+
+
+def test_a_grader_killed_mid_grade_is_regraded(ledger: Ledger, machine: StageMachine) -> None:
+    run = machine.create_run(sandbox=BACKEND)
+    _oracle(Path(run.workspace), (Stage.T0,))
+    _kill_mid_grade(ledger, machine, run.id)
     recovered = machine.recover()
     assert [(o.stage, o.passed) for o in recovered] == [(Stage.T0, True)]
     assert machine.status(run.id).stages[0].state == "passed"
-    with ledger.session(write=False) as session:
-        rows = list(session.exec(select(Submission).where(Submission.run_id == run.id)).all())
-    assert [(r.status, r.attempt) for r in rows] == [("done", 1)]
+    _one_done_submission(ledger, run.id)
+
+
+def test_submitting_again_after_a_dead_grader_returns_its_grade(
+    ledger: Ledger, machine: StageMachine
+) -> None:
+    run = machine.create_run(sandbox=BACKEND)
+    _oracle(Path(run.workspace), (Stage.T0,))
+    _kill_mid_grade(ledger, machine, run.id)
+    # The agent retries its submit: it gets the grade of what it submitted, not a refusal.
+    outcome = machine.submit(run.id, Stage.T0)
+    assert (outcome.stage, outcome.passed, outcome.attempt) == (Stage.T0, True, 1)
+    assert machine.status(run.id).stages[0].state == "passed"
+    _one_done_submission(ledger, run.id)

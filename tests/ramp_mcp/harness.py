@@ -1,4 +1,4 @@
-"""Helpers the MCP tests and benchmarks/bench_mcp.py share: runs and a live HTTP server."""
+"""Helpers the MCP tests and benchmarks share: runs, a live HTTP server, scripted agents on it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import anyio
+import httpx2
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from grader.ledger import Ledger
+from ramp_mcp._scripted_agent import ScriptedAgentPlan, ScriptedAgentResult, run_scripted_agent
 from tests.support import free_port
 
 BIN = Path(sys.executable).parent
@@ -69,3 +76,38 @@ def http_server(ledger_url: str, log: Path) -> Iterator[tuple[str, subprocess.Po
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def scripted_runs_over_http(
+    url: str, runs: list[tuple[str, str]], plan: ScriptedAgentPlan
+) -> list[ScriptedAgentResult]:
+    """The scripted agent on each (run id, bearer token) at once, through one HTTP server."""
+
+    async def one(token: str, results: list[ScriptedAgentResult], index: int) -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        timeout = httpx2.Timeout(60, read=3600)
+        async with (
+            httpx2.AsyncClient(headers=headers, timeout=timeout) as http,
+            Client(streamable_http_client(url, http_client=http)) as client,
+        ):
+            results[index] = await run_scripted_agent(client, plan)
+
+    async def all_of_them() -> list[ScriptedAgentResult]:
+        results: list[ScriptedAgentResult] = [
+            ScriptedAgentResult(steps=[], tool_calls=0) for _ in runs
+        ]
+        async with anyio.create_task_group() as group:
+            for index, (_, token) in enumerate(runs):
+                group.start_soon(one, token, results, index)
+        return results
+
+    return anyio.run(all_of_them)
+
+
+def stage_scores(ledger_url: str, run_id: str) -> list[tuple[str, str, float | None, float | None]]:
+    """(stage, state, chained, isolated) of every stage of a run, from the ledger."""
+    with Ledger.open(ledger_url) as ledger:
+        return [
+            (s.stage, s.state, s.chained_score, s.isolated_score)
+            for s in ledger.stage_states(run_id)
+        ]

@@ -108,7 +108,12 @@ async def _session(client: Client, workspace: Path) -> None:
     assert not tried.is_error, tried.content
     assert tried.structured_content is not None and tried.structured_content["score"] == 100.0
     assert "sylib.h" in tried.structured_content["output_head"]
-    assert seen, "long tools report progress"
+    seen.clear()
+    slow = await client.call_tool(
+        "run_command", {"command": "sleep 3"}, progress_callback=on_progress
+    )
+    assert not slow.is_error and slow.structured_content is not None
+    assert seen, "a tool running past the progress interval (2 s) reports progress"
 
     own = await client.call_tool(
         "run_stage", {"stage": "T0", "input_text": "int main(){return 0;}"}

@@ -26,6 +26,7 @@ from toolchain._paths import ramp_home, unreachable_parent
 from toolchain.sandbox._backend import SandboxBackend, register_backend
 from toolchain.sandbox._capture import build_result
 from toolchain.sandbox._cgroup import ExecCgroup, exec_cgroup_name
+from toolchain.sandbox._disk import DiskWatch
 from toolchain.sandbox._models import ExecLimits, ExecRequest, ExecResult, SandboxSpec
 from toolchain.sandbox._process import supervise
 
@@ -210,6 +211,7 @@ class BwrapBackend(SandboxBackend):
                 user=as_user,
                 group=SANDBOX_GID if as_user is not None else None,
                 on_spawn=admit,
+                disk=self._disk_watch(workspace),
             )
         finally:
             for fd in (info_r, info_w, block_r, block_w):
@@ -220,6 +222,14 @@ class BwrapBackend(SandboxBackend):
         if cgroup is None:
             raw.notes.append("no control group available: memory and process limits are rlimits")
         return build_result(raw, stdout, stderr, backend=self.name, timeout_s=limits.timeout_s)
+
+    def _disk_watch(self, workspace: Path) -> DiskWatch | None:
+        if self.spec.disk_mb is None:
+            return None
+        roots = [m.source for m in self.spec.mounts if m.writable]
+        if self.spec.workspace_writable:
+            roots.insert(0, workspace)
+        return DiskWatch(roots, self.spec.disk_mb << 20) if roots else None
 
     def close(self) -> None:
         self._closed = True

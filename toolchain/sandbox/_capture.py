@@ -53,6 +53,7 @@ class RawExit(BaseModel):
     timed_out: bool = False
     oom_killed: bool = False
     output_limited: bool = False
+    disk_limited: bool = False
     killed_by_sandbox: bool = False
     duration_s: float
     notes: list[str] = []
@@ -73,6 +74,9 @@ def build_result(
         outcome, detail = Outcome.TIMEOUT, f"killed after the {timeout_s:g} s time limit"
     elif raw.oom_killed:
         outcome, detail = Outcome.OUT_OF_MEMORY, "killed: the command exceeded its memory limit"
+    elif raw.disk_limited:
+        outcome = Outcome.OUTPUT_LIMIT
+        detail = "killed: the files it wrote took the sandbox past its disk limit"
     elif raw.output_limited:
         outcome = Outcome.OUTPUT_LIMIT
         detail = f"killed: output exceeded the {stdout.limit} byte limit per stream"

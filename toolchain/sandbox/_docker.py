@@ -36,6 +36,7 @@ from toolchain._lifecycle import pid_alive
 from toolchain.sandbox._backend import SandboxBackend, register_backend
 from toolchain.sandbox._capture import CappedStream, RawExit, build_result
 from toolchain.sandbox._cgroup import CgroupView, ExecCgroup, cgroups_usable
+from toolchain.sandbox._disk import POLL_S, DiskWatch
 from toolchain.sandbox._models import ExecLimits, ExecRequest, ExecResult, SandboxSpec
 
 __all__ = ["OWNER_LABEL", "PROFILE_LABEL", "DockerBackend", "gc_containers"]
@@ -212,6 +213,7 @@ class DockerBackend(SandboxBackend):
         # process whose exec has not yet been registered as running.
         self._lock = threading.Lock()
         self._running: dict[str, _Exec] = {}
+        self._disk_roots: list[Path] = []
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -237,6 +239,9 @@ class DockerBackend(SandboxBackend):
                 "run `ramp toolchain image` to build it"
             )
         name = f"ramp-sbx-{uuid.uuid4().hex[:12]}"
+        self._disk_roots = [m.source.resolve() for m in self.spec.mounts if m.writable]
+        if self.spec.workspace_writable:
+            self._disk_roots.insert(0, workspace)
         container: Any = None
         try:
             container = client.containers.create(tag, **self._create_options(workspace, name))
@@ -532,7 +537,10 @@ class DockerBackend(SandboxBackend):
         oom_before = oom_group.oom_kills() if oom_group is not None else 0
         sock = _raw_socket(attached)
         exited = self._watch_exit(item)
-        timed_out = output_limited = killed = False
+        timed_out = output_limited = disk_limited = killed = False
+        disk = None
+        if self.spec.disk_mb is not None and self._disk_roots:
+            disk = DiskWatch(self._disk_roots, self.spec.disk_mb << 20)
         started = time.monotonic()
         ended: float | None = None
         try:
@@ -551,9 +559,16 @@ class DockerBackend(SandboxBackend):
                     self._kill_tree(item)
                     deadline = now + _DRAIN_S
                     continue
+                if disk is not None and not killed and disk.over():
+                    disk_limited = killed = True
+                    ended = now
+                    self._kill_tree(item)
+                    deadline = now + _DRAIN_S
+                    continue
                 watched = [sock_fd] if exited is None else [sock_fd, exited]
                 writers = [sock_fd] if pending is not None else []
-                readable, writable, _ = select.select(watched, writers, [], deadline - now)
+                wait = deadline - now if disk is None else min(deadline - now, POLL_S)
+                readable, writable, _ = select.select(watched, writers, [], wait)
                 if writable and pending is not None:
                     pending = self._send_some(sock, pending)
                 if exited is not None and exited in readable:
@@ -617,6 +632,7 @@ class DockerBackend(SandboxBackend):
             timed_out=timed_out,
             oom_killed=oom_killed,
             output_limited=output_limited,
+            disk_limited=disk_limited,
             killed_by_sandbox=killed,
             duration_s=duration,
             notes=notes,

@@ -155,6 +155,12 @@ class SandboxSpec(BaseModel):
     workspace_writable: bool = True
     limits: ExecLimits = Field(default_factory=ExecLimits)
     tmp_size_mb: int = Field(default=512, ge=1)
+    disk_mb: int | None = Field(
+        default=None,
+        ge=1,
+        description="most the writable workspace and mounts may hold on the host's disk; a "
+        "command that takes them past it is killed (output-limit). None: no cap",
+    )
     labels: dict[str, str] = Field(default_factory=dict, description="e.g. the run id")
     mounts: tuple[Mount, ...] = ()
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from toolchain.sandbox._capture import CappedStream, RawExit
 from toolchain.sandbox._cgroup import ExecCgroup
+from toolchain.sandbox._disk import POLL_S, DiskWatch
 from toolchain.sandbox._models import ExecLimits
 
 __all__ = ["SIGNAL_EXIT_CODES", "supervise"]
@@ -49,10 +50,11 @@ def _pump(
     *,
     deadline: float,
     cgroup: ExecCgroup | None,
+    disk: DiskWatch | None = None,
 ) -> str | None:
     """Feed stdin and collect output on this thread until the command is over.
 
-    Returns why the supervisor stopped it ("timeout", "output"), or None. When the command's
+    Returns why the supervisor stopped it ("timeout", "output", "disk"), or None. When the command's
     own process exits, its tree is killed at once: a leftover background process must not
     keep the pipes open (and the command alive) any longer.
     """
@@ -84,7 +86,13 @@ def _pump(
                     reason = "timeout"
                     _kill_tree(process, cgroup)
                 break
-            for fd, event in poller.poll((limit - now) * 1000):
+            if disk is not None and drain_until is None and disk.over():
+                reason = "disk"
+                _kill_tree(process, cgroup)
+                drain_until = time.monotonic()
+                continue
+            wait = limit - now if disk is None else min(limit - now, POLL_S)
+            for fd, event in poller.poll(wait * 1000):
                 if fd == exited:
                     running = False
                     poller.unregister(exited)
@@ -143,6 +151,7 @@ def supervise(
     user: int | None = None,
     group: int | None = None,
     on_spawn: Callable[[subprocess.Popen[bytes]], None] | None = None,
+    disk: DiskWatch | None = None,
 ) -> tuple[RawExit, CappedStream, CappedStream]:
     """Run ``argv`` until it ends or a limit stops it; nothing it started survives.
 
@@ -176,7 +185,13 @@ def supervise(
             raise
     assert process.stdin is not None and process.stdout is not None and process.stderr is not None
     stopped = _pump(
-        process, stdin, stdout, stderr, deadline=started + limits.timeout_s, cgroup=cgroup
+        process,
+        stdin,
+        stdout,
+        stderr,
+        deadline=started + limits.timeout_s,
+        cgroup=cgroup,
+        disk=disk,
     )
     returncode = process.wait()
     duration = time.monotonic() - started
@@ -193,6 +208,7 @@ def supervise(
         timed_out=timed_out,
         oom_killed=oom,
         output_limited=stopped == "output",
+        disk_limited=stopped == "disk",
         duration_s=duration,
     )
     return raw, stdout, stderr

@@ -105,7 +105,7 @@ def _hand_over(workspace: Path) -> None:
     """Commands run as uid 1000 in every backend, so what they may write must be theirs."""
     for path in (workspace, *workspace.rglob("*")):
         if not path.is_symlink():
-            os.chown(path, SANDBOX_UID, SANDBOX_GID)
+            os.chown(path, SANDBOX_UID, SANDBOX_GID, follow_symlinks=False)
 
 
 def open_sandbox(

@@ -19,10 +19,13 @@ import re
 import shutil
 import stat
 import tempfile
+import time
 from collections import deque
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
 from pathlib import Path
+
+import regex as _regex
 
 from toolchain._errors import PathOutsideWorkspaceError, WorkspaceError, WorkspaceLimitError
 from toolchain.workspace._models import (
@@ -49,6 +52,8 @@ _GREP_LINE_CHARS = 500
 _GREP_LINE_LEAD = 100
 _NEW_FILE_MODE = 0o644
 _GLOB_MAGIC = frozenset("*?[")
+# An agent's regular expression may backtrack for ever; grep gives up after this.
+_GREP_SECONDS = 5.0
 
 
 def _kind(mode: int) -> EntryKind:
@@ -91,6 +96,17 @@ def _text_window(data: bytes, offset: int, limit: int) -> tuple[int, int]:
     while _is_continuation(data, end):
         end += 1
     return start, end
+
+
+def _encode(text: str, what: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise WorkspaceError(
+            f"{what} is not valid Unicode text (a lone surrogate {text[exc.start]!r} at "
+            f"character {exc.start}); send UTF-8 text, or write binary data with a command "
+            "in the sandbox"
+        ) from exc
 
 
 def _pattern_matches(segments: tuple[str, ...], parts: tuple[str, ...]) -> bool:
@@ -435,7 +451,7 @@ class Workspace:
 
     def write(self, path: str, content: str | bytes, *, create_dirs: bool = True) -> FileWritten:
         """Create or replace a file atomically."""
-        data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+        data = _encode(content, "content") if isinstance(content, str) else bytes(content)
         cap = self._limits.max_file_bytes
         if len(data) > cap:
             raise WorkspaceLimitError(
@@ -540,7 +556,7 @@ class Workspace:
                 "every occurrence"
             )
         replaced = text.replace(old, new) if replace_all else text.replace(old, new, 1)
-        encoded = replaced.encode("utf-8")
+        encoded = _encode(replaced, "the new text")
         if len(encoded) > self._limits.max_file_bytes:
             raise WorkspaceLimitError(
                 f"after the edit '{rel}' would be {len(encoded)} bytes, over the "
@@ -687,8 +703,11 @@ class Workspace:
         one with ``/`` matches the path from the workspace root. Symlinks are skipped.
         """
         try:
-            regex = re.compile(pattern, re.IGNORECASE if ignore_case else 0)
-        except re.error as exc:
+            # 're' checks the syntax (its messages are the ones Python users know); the
+            # compatible 'regex' engine searches, because its searches can time out.
+            re.compile(pattern)
+            regex = _regex.compile(pattern, _regex.IGNORECASE if ignore_case else 0)
+        except (re.error, _regex.error) as exc:
             raise WorkspaceError(
                 f"invalid regular expression {pattern!r}: {exc}; grep uses Python 're' "
                 "syntax, so escape literal special characters such as '(' or '[' with a "
@@ -712,6 +731,7 @@ class Workspace:
         matches: list[GrepMatch] = []
         searched = skipped = 0
         truncated = False
+        deadline = time.monotonic() + _GREP_SECONDS
         for file, file_info in files:
             if not stat.S_ISREG(file_info.st_mode):
                 continue
@@ -730,7 +750,14 @@ class Workspace:
                 lines.pop()
             for number, raw in enumerate(lines, start=1):
                 line = raw.removesuffix("\r")
-                found = regex.search(line)
+                try:
+                    found = regex.search(line, timeout=max(0.001, deadline - time.monotonic()))
+                except TimeoutError as exc:
+                    raise WorkspaceLimitError(
+                        f"grep for {pattern!r} took more than {_GREP_SECONDS:g} s (stopped in "
+                        f"'{rel}' line {number}); nested repetition like '(a|aa)+' can take "
+                        "exponential time: simplify the expression or narrow path/glob"
+                    ) from exc
                 if found is None:
                     continue
                 if len(matches) >= cap:

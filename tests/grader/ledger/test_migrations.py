@@ -69,7 +69,7 @@ def test_a_ledger_written_at_0001_opens_at_head_with_its_data(fresh_url: str) ->
         engine.dispose()
 
     with Ledger.open(fresh_url) as ledger:
-        assert ledger.schema_revision() == head_revision() == "0002"
+        assert ledger.schema_revision() == head_revision() == "0003"
         old = ledger.get_run("r-00000old01")
         assert (old.agent, old.status, old.attempts_per_stage, old.label) == (
             "old-agent",
@@ -86,6 +86,9 @@ def test_a_ledger_written_at_0001_opens_at_head_with_its_data(fresh_url: str) ->
         assert "ix_usage_events_run_id_at" in {
             i["name"] for i in inspector.get_indexes("usage_events")
         }
+        # Revision 0003: usage events carry a detail; the old event has none.
+        assert "detail" in {c["name"] for c in inspector.get_columns("usage_events")}
+        assert [e.detail for e in ledger.usage_events(old.id)] == [None]
         with ledger.locked_run(old.id) as locked:
             locked.run.label = "migrated"
         assert ledger.get_run(old.id).label == "migrated"

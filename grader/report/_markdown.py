@@ -1,0 +1,93 @@
+"""Markdown rendering: the same blocks as the terminal report, as GitHub-flavoured Markdown."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from grader.ledger import utc_now
+from grader.report import _format as fmt
+from grader.report._leaderboard import Leaderboard
+from grader.report._model import RunMetrics
+from grader.report._sections import (
+    Block,
+    Bullets,
+    Facts,
+    Table,
+    leaderboard_blocks,
+    run_blocks,
+    run_title,
+    summary_table,
+)
+
+__all__ = ["leaderboard_markdown", "report_markdown"]
+
+
+def _cell(text: str) -> str:
+    """Escape what would break a table cell: pipes, backslashes, newlines."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
+
+
+def _inline(text: str) -> str:
+    """Escape text outside tables so names with ``*`` or ``_`` are not taken as emphasis."""
+    return "".join("\\" + ch if ch in "\\`*_[]<>|#" else ch for ch in text)
+
+
+def _table(block: Table, level: str) -> list[str]:
+    lines = [f"{level} {_inline(block.title)}", ""]
+    lines.append("| " + " | ".join(_cell(c) for c in block.columns) + " |")
+    lines.append(
+        "|"
+        + "|".join("---:" if i in block.numeric else "---" for i in range(len(block.columns)))
+        + "|"
+    )
+    lines.extend("| " + " | ".join(_cell(c) for c in row) + " |" for row in block.rows)
+    if block.note:
+        lines.extend(["", f"_{_inline(block.note)}_"])
+    lines.append("")
+    return lines
+
+
+def _facts(block: Facts, level: str) -> list[str]:
+    lines = [f"{level} {_inline(block.title)}", ""]
+    lines.extend(f"- **{_inline(name)}**: {_inline(value)}" for name, value in block.items)
+    lines.append("")
+    return lines
+
+
+def _bullets(block: Bullets, level: str) -> list[str]:
+    lines = [f"{level} {_inline(block.title)}", ""]
+    if not block.items:
+        lines.append(f"- {_inline(block.empty)}")
+    for headline, evidence in block.items:
+        lines.append(f"- **{_inline(headline)}**")
+        lines.extend(f"  - {_inline(line)}" for line in evidence)
+    lines.append("")
+    return lines
+
+
+def _block(block: Block, level: str) -> list[str]:
+    if isinstance(block, Table):
+        return _table(block, level)
+    if isinstance(block, Facts):
+        return _facts(block, level)
+    return _bullets(block, level)
+
+
+def report_markdown(runs: Sequence[RunMetrics]) -> str:
+    """The report of ``runs`` as one Markdown document."""
+    lines = ["# RAMP run report", "", f"_generated {fmt.when(utc_now())}_", ""]
+    if len(runs) > 1:
+        lines.extend(_table(summary_table(runs), "##"))
+    for run in runs:
+        lines.extend([f"## {_inline(run_title(run))}", ""])
+        for block in run_blocks(run):
+            lines.extend(_block(block, "###"))
+    return "\n".join(lines)
+
+
+def leaderboard_markdown(board: Leaderboard) -> str:
+    """The leaderboard as one Markdown document."""
+    lines = ["# RAMP leaderboard", "", f"_generated {fmt.when(board.generated_at)}_", ""]
+    for block in leaderboard_blocks(board):
+        lines.extend(_block(block, "##"))
+    return "\n".join(lines)

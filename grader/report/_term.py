@@ -1,0 +1,96 @@
+"""Terminal rendering with rich: the blocks of :mod:`grader.report._sections` as tables.
+
+Every string from the ledger goes in as :class:`rich.text.Text`, never as markup, so a label
+such as ``[red]`` or ``[/x]`` is shown as written."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+from rich.console import Console, RenderableType
+from rich.rule import Rule
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from grader.report._leaderboard import Leaderboard
+from grader.report._model import RunMetrics
+from grader.report._sections import (
+    Block,
+    Bullets,
+    Facts,
+    Table,
+    leaderboard_blocks,
+    run_blocks,
+    run_title,
+    summary_table,
+)
+
+__all__ = ["leaderboard_renderables", "render_text", "report_renderables"]
+
+
+def _table(block: Table) -> RichTable:
+    shown = RichTable(
+        title=Text(block.title),
+        title_justify="left",
+        caption=None if block.note is None else Text(block.note),
+    )
+    for index, column in enumerate(block.columns):
+        shown.add_column(Text(column), justify="right" if index in block.numeric else "left")
+    for row in block.rows:
+        shown.add_row(*(Text(cell) for cell in row))
+    return shown
+
+
+def _facts(block: Facts) -> RichTable:
+    shown = RichTable(title=Text(block.title), title_justify="left", show_header=False, box=None)
+    shown.add_column(style="bold")
+    shown.add_column()
+    for name, value in block.items:
+        shown.add_row(Text(name), Text(value))
+    return shown
+
+
+def _bullets(block: Bullets) -> RenderableType:
+    text = Text()
+    text.append(block.title + "\n", style="bold italic")
+    if not block.items:
+        text.append(f"  {block.empty}\n")
+    for headline, evidence in block.items:
+        text.append(f"  • {headline}\n", style="bold")
+        for line in evidence:
+            text.append(f"      - {line}\n")
+    return text
+
+
+def _block(block: Block) -> RenderableType:
+    if isinstance(block, Table):
+        return _table(block)
+    if isinstance(block, Facts):
+        return _facts(block)
+    return _bullets(block)
+
+
+def report_renderables(runs: Sequence[RunMetrics]) -> list[RenderableType]:
+    """A summary table when there are several runs, then each run's blocks."""
+    shown: list[RenderableType] = []
+    if len(runs) > 1:
+        shown.append(_table(summary_table(runs)))
+    for run in runs:
+        shown.append(Rule(Text(run_title(run))))
+        shown.extend(_block(b) for b in run_blocks(run))
+    return shown
+
+
+def leaderboard_renderables(board: Leaderboard) -> list[RenderableType]:
+    """The leaderboard as rich tables."""
+    return [_block(block) for block in leaderboard_blocks(board)]
+
+
+def render_text(renderables: Sequence[RenderableType], *, width: int = 160) -> str:
+    """Plain text (no colour codes) of ``renderables``, as written to a file with ``-o``."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, color_system=None, force_terminal=False)
+    for renderable in renderables:
+        console.print(renderable)
+    return buffer.getvalue()
