@@ -21,7 +21,13 @@ from rich.console import Console
 from golden import Stage
 from grader._machine import StageMachine, StageRefusedError
 from grader.ledger import Ledger, LedgerError
-from grader.report import ReportError, render_document, report_document, report_renderables
+from grader.report import (
+    ReportError,
+    render_document,
+    report_console,
+    report_document,
+    report_renderables,
+)
 from ramp_mcp._scripted_agent import (
     ScriptedAgentError,
     ScriptedAgentPlan,
@@ -33,6 +39,9 @@ from toolchain._errors import RampError
 __all__ = ["DemoResult", "demo_command"]
 
 _STAGE_NAMES = [s.value for s in Stage]
+# Enough cases of every kind for a telling demo in a few minutes on two cores; the whole
+# hidden set (--sample 0) takes several times as long.
+DEMO_SAMPLE = 24
 
 
 class DemoStage(BaseModel):
@@ -97,9 +106,10 @@ def _stages(machine: StageMachine, run_id: str) -> list[DemoStage]:
 )
 @click.option(
     "--sample",
-    type=click.IntRange(min=1),
-    default=None,
-    help="grade on a fixed sample of this many hidden cases instead of all of them",
+    type=click.IntRange(min=0),
+    default=DEMO_SAMPLE,
+    show_default=True,
+    help="grade on a fixed sample of this many hidden cases; 0: all of them (slower)",
 )
 @click.option(
     "--sandbox", type=click.Choice(["auto", "docker", "bwrap"]), default="auto", show_default=True
@@ -131,7 +141,7 @@ def demo_command(
                 model="reference-solution",
                 harness="ramp-demo",
                 sandbox=sandbox,
-                sample=sample,
+                sample=sample or None,
             )
         console.print(f"run {run.id}: workspace {run.workspace}")
         plan = ScriptedAgentPlan(
@@ -161,7 +171,7 @@ def demo_command(
     if as_json:
         click.echo(json.dumps(demo.model_dump(mode="json"), indent=2))
         return
-    out = Console()
+    out = report_console()
     for renderable in report_renderables(document.runs):
         out.print(renderable)
     out.print(

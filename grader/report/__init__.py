@@ -45,7 +45,7 @@ from grader.report._render import (
     report_document,
 )
 from grader.report._schema import leaderboard_schema, report_schema, schema_markdown
-from grader.report._term import report_renderables
+from grader.report._term import report_console, report_renderables
 
 __all__ = [
     "FORMATS",
@@ -76,6 +76,7 @@ __all__ = [
     "render_leaderboard_document",
     "render_report",
     "report_command",
+    "report_console",
     "report_document",
     "report_renderables",
     "report_schema",

@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from grader.ledger import Ledger, LedgerError, RunNotFoundError
 from grader.report._errors import ReportError
@@ -19,6 +18,7 @@ from grader.report._render import (
     render_leaderboard,
     render_report,
 )
+from grader.report._term import report_console
 from grader.usage import load_pricing
 from toolchain._errors import RampError
 
@@ -134,7 +134,7 @@ def report_command(
         if isinstance(rendered, str):
             _emit(rendered, output)
         else:
-            console = Console()
+            console = report_console()
             for renderable in rendered:
                 console.print(renderable)
 
@@ -175,6 +175,6 @@ def leaderboard_command(
         if isinstance(rendered, str):
             _emit(rendered, output)
         else:
-            console = Console()
+            console = report_console()
             for renderable in rendered:
                 console.print(renderable)

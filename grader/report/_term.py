@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
+from rich import box
 from rich.console import Console, RenderableType
 from rich.rule import Rule
 from rich.table import Table as RichTable
@@ -26,7 +27,16 @@ from grader.report._sections import (
     summary_table,
 )
 
-__all__ = ["leaderboard_renderables", "render_text", "report_renderables"]
+__all__ = [
+    "REPORT_WIDTH",
+    "leaderboard_renderables",
+    "render_text",
+    "report_console",
+    "report_renderables",
+]
+
+# The widest table (stages) needs about 110 columns; narrower consoles would cut columns.
+REPORT_WIDTH = 120
 
 
 def _table(block: Table) -> RichTable:
@@ -34,9 +44,18 @@ def _table(block: Table) -> RichTable:
         title=Text(block.title),
         title_justify="left",
         caption=None if block.note is None else Text(block.note),
+        box=box.SIMPLE_HEAD,
     )
     for index, column in enumerate(block.columns):
-        shown.add_column(Text(column), justify="right" if index in block.numeric else "left")
+        # Figures and short words are never wrapped or cut ("100.…" reads as nothing); a
+        # table wider than the terminal wraps whole lines instead.
+        widest = max([len(column), *(len(row[index]) for row in block.rows)])
+        shown.add_column(
+            Text(column),
+            justify="right" if index in block.numeric else "left",
+            no_wrap=widest <= 14,
+            min_width=min(widest, 14),
+        )
     for row in block.rows:
         shown.add_row(*(Text(cell) for cell in row))
     return shown
@@ -94,3 +113,11 @@ def render_text(renderables: Sequence[RenderableType], *, width: int = 160) -> s
     for renderable in renderables:
         console.print(renderable)
     return buffer.getvalue()
+
+
+def report_console(*, stderr: bool = False) -> Console:
+    """A console for reports: the terminal's width, but never narrower than the tables."""
+    console = Console(stderr=stderr)
+    if console.width < REPORT_WIDTH:
+        console = Console(stderr=stderr, width=REPORT_WIDTH)
+    return console

@@ -593,16 +593,16 @@ class _LineParser:
 
 def _c_string_bytes(body: str) -> list[int]:
     """Bytes of a `c"..."` body (`\\XX` are hex escapes)."""
-    raw = body.encode("latin-1", errors="replace")
+    raw = body.encode("utf-8", errors="surrogateescape")
     out: list[int] = []
     i = 0
     while i < len(raw):
-        if raw[i] == 0x5C and i + 2 < len(raw) + 1 and raw[i + 1 : i + 2] != b"\\":
-            out.append(int(raw[i + 1 : i + 3], 16))
-            i += 3
-        elif raw[i] == 0x5C:
+        if raw[i] == 0x5C and raw[i + 1 : i + 2] == b"\\":
             out.append(0x5C)
             i += 2
+        elif raw[i] == 0x5C:
+            out.append(int(raw[i + 1 : i + 3], 16))
+            i += 3
         else:
             out.append(raw[i])
             i += 1

@@ -345,3 +345,12 @@ def clone_instr(instr: Instr) -> Instr:
         list(instr.cases),
         instr.flags,
     )
+
+
+def result_type(instr: Instr) -> str:
+    """The type of the value an instruction defines."""
+    if instr.op == "icmp":
+        return "i1"
+    if instr.op in ("getelementptr", "alloca"):
+        return "ptr"
+    return instr.ty

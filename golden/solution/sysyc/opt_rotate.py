@@ -16,6 +16,7 @@ from sysyc.ir_cfg import (
     ensure_preheader,
     natural_loops,
     phis,
+    result_type,
 )
 
 _MAX_HEADER_INSTRS = 12
@@ -129,7 +130,7 @@ class _Rotator:
             copied.cases = []
             assert instr.result is not None
             copied.result = self.fresh()
-            clone[instr.result] = Local(_result_type(instr), copied.result)
+            clone[instr.result] = Local(result_type(instr), copied.result)
             guard.append(copied)
         guard_cond = in_guard(term.operands[0])
         pre.instrs = (
@@ -149,7 +150,7 @@ class _Rotator:
         for instr in header.instrs:
             if instr.result is None:
                 continue
-            ty = _result_type(instr)
+            ty = result_type(instr)
             name = instr.result
             own = Local(ty, name)
             b_name = self.fresh()
@@ -210,14 +211,6 @@ class _Rotator:
         cfg.blocks[b].instrs[0:0] = b_phis
         exit_block.instrs[0:0] = x_phis
         return True
-
-
-def _result_type(instr: Instr) -> str:
-    if instr.op == "icmp":
-        return "i1"
-    if instr.op in ("getelementptr", "alloca"):
-        return "ptr"
-    return instr.ty
 
 
 def _split_shared_exit(func: Function, cfg: CFG, loop: Loop, fresh: NameGen) -> bool:

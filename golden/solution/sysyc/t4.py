@@ -17,8 +17,8 @@ from sysyc.opt_mem2reg import promote_allocas
 from sysyc.opt_nonneg import unsign_divisions
 from sysyc.opt_rotate import rotate_loops
 from sysyc.opt_tailrec import eliminate_tail_recursion
-from sysyc.opt_unroll import unroll_loops
-from sysyc.opt_unroll2 import unroll_by_two
+from sysyc.opt_unroll_full import unroll_loops
+from sysyc.opt_unroll_runtime import unroll_by_two
 
 
 def _cleanup(func: Function) -> None:

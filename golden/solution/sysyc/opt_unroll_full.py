@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from sysyc.ir import Block, Const, Function, Instr, Local, Value
-from sysyc.ir_cfg import CFG, DomTree, Loop, NameGen, clone_instr, natural_loops, phis
+from sysyc.ir_cfg import CFG, DomTree, Loop, NameGen, clone_instr, natural_loops, phis, result_type
 from sysyc.ir_const import bits_of, fold_binary, fold_icmp
 
 MAX_TRIPS = 32
@@ -79,7 +79,7 @@ def _unroll(func: Function, loop: Loop, cfg: CFG, pre: str, trips: int, fresh: N
         for label in order:
             for instr in cfg.blocks[label].instrs:
                 if instr.result is not None and instr.result not in entering:
-                    mapping[instr.result] = Local(_result_ty(instr), fresh())
+                    mapping[instr.result] = Local(result_type(instr), fresh())
 
         def remap(value: Value, mp: dict[str, Value] = mapping) -> Value:
             if isinstance(value, Local) and value.name in mp:
@@ -147,14 +147,6 @@ def _lookup(value: Value, mapping: dict[str, Value]) -> Value:
     if isinstance(value, Local) and value.name in mapping:
         return mapping[value.name]
     return value
-
-
-def _result_ty(instr: Instr) -> str:
-    if instr.op == "icmp":
-        return "i1"
-    if instr.op in ("getelementptr", "alloca"):
-        return "ptr"
-    return instr.ty
 
 
 def unroll_loops(func: Function) -> bool:

@@ -16,19 +16,12 @@ from sysyc.ir_cfg import (
     ensure_preheader,
     natural_loops,
     phis,
+    result_type,
 )
 
 MAX_BODY = 40  # instructions in the loop, phis and terminators included
 _UP = {"slt": 0, "sle": 1, "ne": 0}
 _DOWN = {"sgt": 0, "sge": 1, "ne": 0}
-
-
-def _result_ty(instr: Instr) -> str:
-    if instr.op == "icmp":
-        return "i1"
-    if instr.op in ("getelementptr", "alloca"):
-        return "ptr"
-    return instr.ty
 
 
 class _LoopCopier:
@@ -49,7 +42,7 @@ class _LoopCopier:
         for label in self.order:
             for instr in self.cfg.blocks[label].instrs:
                 if instr.result is not None and instr.result not in entering:
-                    mapping[instr.result] = Local(_result_ty(instr), self.fresh())
+                    mapping[instr.result] = Local(result_type(instr), self.fresh())
 
         def remap(value: Value) -> Value:
             if isinstance(value, Local) and value.name in mapping:
