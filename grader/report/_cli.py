@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from rich.console import RenderableType
 
 from grader.ledger import Ledger, LedgerError, RunNotFoundError
 from grader.report._errors import ReportError
@@ -19,7 +20,7 @@ from grader.report._render import (
     render_report,
 )
 from grader.report._term import report_console
-from grader.usage import load_pricing
+from grader.usage import PricingTable, load_pricing
 from toolchain._errors import RampError
 
 __all__ = ["leaderboard_command", "report_command"]
@@ -94,6 +95,26 @@ def _emit(text: str, output: Path | None) -> None:
     click.echo(f"wrote {output}", err=True)
 
 
+def _render_and_emit(
+    render: Callable[[Ledger, PricingTable], str | list[RenderableType]],
+    ledger_url: str | None,
+    pricing_path: Path | None,
+    output: Path | None,
+) -> None:
+    """Render from the ledger with the pricing in effect, then write text to ``output`` (or
+    standard output) or print the terminal tables; errors exit as :func:`_errors` says."""
+    with _errors():
+        pricing = load_pricing(pricing_path)
+        with Ledger.open(ledger_url) as ledger:
+            rendered = render(ledger, pricing)
+        if isinstance(rendered, str):
+            _emit(rendered, output)
+        else:
+            console = report_console()
+            for renderable in rendered:
+                console.print(renderable)
+
+
 @click.command("report")
 @click.argument("run_ids", nargs=-1, required=True, metavar="RUN...")
 @_format_option
@@ -120,23 +141,19 @@ def report_command(
 
     Exit codes: 0 written, 2 bad input (unknown run, bad pricing file), 3 ledger unusable.
     """
-    with _errors():
-        pricing = load_pricing(pricing_path)
-        with Ledger.open(ledger_url) as ledger:
-            rendered = render_report(
-                ledger,
-                list(run_ids),
-                output_format=output_format,
-                cohort=list(run_ids) if cohort == "given" else None,
-                pricing=pricing,
-                to_terminal=output is None,
-            )
-        if isinstance(rendered, str):
-            _emit(rendered, output)
-        else:
-            console = report_console()
-            for renderable in rendered:
-                console.print(renderable)
+    _render_and_emit(
+        lambda ledger, pricing: render_report(
+            ledger,
+            list(run_ids),
+            output_format=output_format,
+            cohort=list(run_ids) if cohort == "given" else None,
+            pricing=pricing,
+            to_terminal=output is None,
+        ),
+        ledger_url,
+        pricing_path,
+        output,
+    )
 
 
 @click.command("leaderboard")
@@ -162,19 +179,15 @@ def leaderboard_command(
 
     Exit codes: 0 written, 2 bad input (no runs, bad pricing file), 3 ledger unusable.
     """
-    with _errors():
-        pricing = load_pricing(pricing_path)
-        with Ledger.open(ledger_url) as ledger:
-            rendered = render_leaderboard(
-                ledger,
-                output_format=output_format,
-                statuses=statuses,
-                pricing=pricing,
-                to_terminal=output is None,
-            )
-        if isinstance(rendered, str):
-            _emit(rendered, output)
-        else:
-            console = report_console()
-            for renderable in rendered:
-                console.print(renderable)
+    _render_and_emit(
+        lambda ledger, pricing: render_leaderboard(
+            ledger,
+            output_format=output_format,
+            statuses=statuses,
+            pricing=pricing,
+            to_terminal=output is None,
+        ),
+        ledger_url,
+        pricing_path,
+        output,
+    )

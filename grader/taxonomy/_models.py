@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,24 +22,8 @@ Precise = Literal[
     "not_attempted",
     "infrastructure_error",
 ]
-CATEGORIES: tuple[Category, ...] = (
-    "context",
-    "planning",
-    "tooling_integration",
-    "reasoning",
-    "infrastructure",
-)
-PRECISE: tuple[Precise, ...] = (
-    "timeout",
-    "budget_exhausted",
-    "build_failure",
-    "wrong_output",
-    "crash",
-    "integrity_violation",
-    "context_length",
-    "not_attempted",
-    "infrastructure_error",
-)
+CATEGORIES: tuple[Category, ...] = get_args(Category)
+PRECISE: tuple[Precise, ...] = get_args(Precise)
 
 
 class Failure(BaseModel):

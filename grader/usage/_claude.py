@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
 from grader.ledger import Ledger
 from grader.usage._api_errors import classify_error, excerpt
 from grader.usage._models import ErrorClass, ImportReport
-from grader.usage._store import ImportSession, jsonl_files, parse_time, read_jsonl
+from grader.usage._store import ImportSession, file_time, import_files, parse_time, read_jsonl
 
 __all__ = ["SOURCE", "import_claude_code"]
 
@@ -42,18 +42,11 @@ _FIX_USAGE: Final = (
 def import_claude_code(ledger: Ledger, run_id: str, path: Path) -> ImportReport:
     """Import a Claude Code transcript, or every ``*.jsonl`` under a directory (subagent
     transcripts included), into run ``run_id``."""
-    session = ImportSession(ledger, run_id, path, "claude-code")
-    for file in jsonl_files(path):
-        session.begin_file(file)
-        _import_file(session, file)
-    return session.report()
+    return import_files(ledger, run_id, path, "claude-code", _import_file)
 
 
 def _import_file(session: ImportSession, file: Path) -> None:
-    try:
-        fallback = datetime.fromtimestamp(file.stat().st_mtime, UTC)
-    except OSError:
-        fallback = datetime.now(UTC)
+    fallback = file_time(file)
     last_at: datetime | None = None
     for number, line in read_jsonl(file, session):
         at = parse_time(line.get("timestamp"))

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 import click
+from click.decorators import FC
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
@@ -43,6 +44,11 @@ _pricing_option = click.option(
 _Importer = Callable[[Ledger, str, Path], ImportReport]
 
 
+def _paths_option(flag: str, dest: str, help: str) -> Callable[[FC], FC]:
+    """A repeatable option naming transcript files or directories."""
+    return click.option(flag, dest, multiple=True, type=click.Path(path_type=Path), help=help)
+
+
 @contextmanager
 def _guarded() -> Iterator[None]:
     """Bad input exits 2, anything the ledger or the machine broke exits 3."""
@@ -63,26 +69,16 @@ def usage_group() -> None:
 
 @usage_group.command("import")
 @click.argument("run_id")
-@click.option(
+@_paths_option(
     "--claude-code",
     "claude_paths",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="a Claude Code transcript (.jsonl) or a directory of them, subagents included",
+    "a Claude Code transcript (.jsonl) or a directory of them, subagents included",
 )
-@click.option(
-    "--codex",
-    "codex_paths",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="a Codex rollout (.jsonl) or a directory of them",
-)
-@click.option(
+@_paths_option("--codex", "codex_paths", "a Codex rollout (.jsonl) or a directory of them")
+@_paths_option(
     "--jsonl",
     "jsonl_paths",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="a file in RAMP's generic usage format (docs/usage-format.md) or a directory",
+    "a file in RAMP's generic usage format (docs/usage-format.md) or a directory",
 )
 @click.option("--strict", is_flag=True, help="exit 2 when any line could not be used")
 @_ledger_option

@@ -14,14 +14,14 @@ is how Codex marks a full context, and becomes a ``context_length`` error.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, NamedTuple
 
 from grader.ledger import Ledger
 from grader.usage._api_errors import classify_error, excerpt
 from grader.usage._models import ErrorClass, ImportReport
-from grader.usage._store import ImportSession, jsonl_files, parse_time, read_jsonl
+from grader.usage._store import ImportSession, file_time, import_files, parse_time, read_jsonl
 
 __all__ = ["SOURCE", "import_codex"]
 
@@ -92,18 +92,11 @@ class _State:
 
 def import_codex(ledger: Ledger, run_id: str, path: Path) -> ImportReport:
     """Import a Codex rollout, or every ``*.jsonl`` under a directory, into run ``run_id``."""
-    session = ImportSession(ledger, run_id, path, "codex")
-    for file in jsonl_files(path):
-        session.begin_file(file)
-        _import_file(session, file)
-    return session.report()
+    return import_files(ledger, run_id, path, "codex", _import_file)
 
 
 def _import_file(session: ImportSession, file: Path) -> None:
-    try:
-        fallback = datetime.fromtimestamp(file.stat().st_mtime, UTC)
-    except OSError:
-        fallback = datetime.now(UTC)
+    fallback = file_time(file)
     state = _State(file)
     last_at: datetime | None = None
     for number, line in read_jsonl(file, session):

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from grader.ledger import Ledger
 from grader.usage._models import ImportReport, UsageRecord
-from grader.usage._store import ImportSession, insert_rows, jsonl_files, read_jsonl, row_of
+from grader.usage._store import ImportSession, import_files, insert_rows, read_jsonl, row_of
 
 __all__ = [
     "FILE_SOURCE",
@@ -65,31 +65,31 @@ def record_fields(record: UsageRecord) -> dict[str, Any]:
 
 def import_jsonl(ledger: Ledger, run_id: str, path: Path) -> ImportReport:
     """Import a file in the generic usage format, or every ``*.jsonl`` under a directory."""
-    session = ImportSession(ledger, run_id, path, "jsonl")
-    for file in jsonl_files(path):
-        session.begin_file(file)
-        for number, line in read_jsonl(file, session):
-            try:
-                record = UsageRecord.model_validate(line)
-            except ValidationError as exc:
-                session.problem(file, number, _explain(exc), _FIX)
-                continue
-            if record.at is None:
-                session.problem(
-                    file,
-                    number,
-                    "no 'at': a line in a file must say when the call ended",
-                    'add e.g. "at": "2026-11-25T10:00:00Z"',
-                )
-                continue
-            session.add(
-                record.kind,
-                FILE_SOURCE,
-                record.at.astimezone(UTC),
-                record_key(record),
-                **record_fields(record),
+    return import_files(ledger, run_id, path, "jsonl", _import_file)
+
+
+def _import_file(session: ImportSession, file: Path) -> None:
+    for number, line in read_jsonl(file, session):
+        try:
+            record = UsageRecord.model_validate(line)
+        except ValidationError as exc:
+            session.problem(file, number, _explain(exc), _FIX)
+            continue
+        if record.at is None:
+            session.problem(
+                file,
+                number,
+                "no 'at': a line in a file must say when the call ended",
+                'add e.g. "at": "2026-11-25T10:00:00Z"',
             )
-    return session.report()
+            continue
+        session.add(
+            record.kind,
+            FILE_SOURCE,
+            record.at.astimezone(UTC),
+            record_key(record),
+            **record_fields(record),
+        )
 
 
 def report_usage(ledger: Ledger, run_id: str, record: UsageRecord) -> bool:

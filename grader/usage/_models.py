@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, model_validator
 
@@ -38,19 +38,7 @@ ErrorClass = Literal[
     "aborted",
     "api_error",
 ]
-ERROR_CLASSES: tuple[ErrorClass, ...] = (
-    "context_length",
-    "max_turns",
-    "budget",
-    "usage_limit",
-    "rate_limit",
-    "overloaded",
-    "server_error",
-    "connection",
-    "auth",
-    "aborted",
-    "api_error",
-)
+ERROR_CLASSES: tuple[ErrorClass, ...] = get_args(ErrorClass)
 
 
 class UsageRecord(BaseModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -27,6 +27,8 @@ from grader.usage._models import ImportFormat, ImportProblem, ImportReport
 __all__ = [
     "EVENT_COLUMNS",
     "ImportSession",
+    "file_time",
+    "import_files",
     "insert_rows",
     "jsonl_files",
     "parse_time",
@@ -261,3 +263,28 @@ class ImportSession:
             problems_omitted=self._omitted,
             duration_s=round(time.monotonic() - self._started, 3),
         )
+
+
+def import_files(
+    ledger: Ledger,
+    run_id: str,
+    path: Path,
+    fmt: ImportFormat,
+    import_file: Callable[[ImportSession, Path], None],
+) -> ImportReport:
+    """Import ``path``, or every ``*.jsonl`` under the directory ``path``, one file at a time
+    through ``import_file``, into run ``run_id``."""
+    session = ImportSession(ledger, run_id, path, fmt)
+    for file in jsonl_files(path):
+        session.begin_file(file)
+        import_file(session, file)
+    return session.report()
+
+
+def file_time(file: Path) -> datetime:
+    """When ``file`` was last written (now if that cannot be read): the time of lines that
+    carry none."""
+    try:
+        return datetime.fromtimestamp(file.stat().st_mtime, UTC)
+    except OSError:
+        return datetime.now(UTC)

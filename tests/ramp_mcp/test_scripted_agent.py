@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from golden import Stage
 from ramp_mcp._scripted_agent import stage_files
-from tests.support import backend_missing
+from tests.support import backend_missing, reachable_temp_dir
 from toolchain._manifest import Profile
+from toolchain._paths import ramp_home
 
 BIN = Path(sys.executable).parent
 DEMO_SAMPLE = "8"
@@ -75,19 +78,15 @@ def _demo(home: Path, *extra: str) -> dict[str, object]:
 
 
 @pytest.fixture
-def demo_home(tmp_path: Path) -> Path:
+def demo_home() -> Iterator[Path]:
     if backend_missing("bwrap") or backend_missing("bwrap", Profile.MINIMAL):
         pytest.skip("bwrap not ready")
-    home = tmp_path / "ramp-home"
-    home.mkdir()
-    home.chmod(0o755)
-    tmp_path.chmod(0o755)
-    from toolchain._paths import ramp_home
-
+    home = reachable_temp_dir("ramp-test-demo-")
     # Root file systems and golden artifacts are machine-wide; runs and the ledger are not.
     for shared in ("rootfs", "golden"):
         (home / shared).symlink_to(ramp_home() / shared)
-    return home
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
 
 
 def test_demo_passes_every_stage(demo_home: Path) -> None:

@@ -196,10 +196,21 @@ _TOKEN_RE = re.compile(
 )
 _PUNCTUATION = frozenset("[](){}<>,=*:")
 
-_BINARY_OPS = frozenset(
+BINARY_OPS = frozenset(
     ["add", "sub", "mul", "sdiv", "srem", "udiv", "urem", "shl", "lshr", "ashr", "and", "or", "xor"]
 )
-_CAST_OPS = frozenset(["trunc", "zext", "sext", "ptrtoint", "inttoptr", "bitcast"])
+INT_CAST_OPS = frozenset(["trunc", "zext", "sext"])
+CAST_OPS = INT_CAST_OPS | {"ptrtoint", "inttoptr", "bitcast"}
+# cannot trap and touch no memory, so may run speculatively (division may trap)
+SPECULATABLE_OPS = (
+    (BINARY_OPS - {"sdiv", "srem", "udiv", "urem"})
+    | INT_CAST_OPS
+    | {
+        "icmp",
+        "select",
+        "getelementptr",
+    }
+)
 _VALUE_WORDS = frozenset(
     ["true", "false", "null", "undef", "poison", "zeroinitializer", "getelementptr"]
 )
@@ -440,7 +451,7 @@ class _LineParser:
         return instr
 
     def _parse_body(self, op: str, result: str | None) -> Instr:
-        if op in _BINARY_OPS:
+        if op in BINARY_OPS:
             flags = self.parse_flags()
             ty = self.parse_type()
             a = self.parse_value(ty)
@@ -505,7 +516,7 @@ class _LineParser:
             self.expect(",")
             other = self.parse_label_ref()
             return Instr(op, operands=[cond], targets=[then, other])
-        if op in _CAST_OPS:
+        if op in CAST_OPS:
             flags = self.parse_flags()
             x = self.parse_typed_value()
             if self.next() != "to":
@@ -981,7 +992,7 @@ class _Printer:
         prefix = f"{self.local(instr.result)} = " if instr.result is not None else ""
         flags = "".join(f"{f} " for f in _FLAG_ORDER if f in instr.flags)
         ops = instr.operands
-        if op in _BINARY_OPS:
+        if op in BINARY_OPS:
             return f"{prefix}{op} {flags}{instr.ty} {self.value(ops[0])}, {self.value(ops[1])}"
         if op == "icmp":
             return (
@@ -1008,7 +1019,7 @@ class _Printer:
                     f"{self.label(instr.targets[1])}"
                 )
             return f"br {self.label(instr.targets[0])}"
-        if op in _CAST_OPS:
+        if op in CAST_OPS:
             return f"{prefix}{op} {flags}{self.typed(ops[0])} to {instr.ty}"
         if op == "select":
             args = ", ".join(self.typed(v) for v in ops)

@@ -72,6 +72,18 @@ class Summary:
     reads_all: bool = False
     io: bool = False  # performs input/output (or may not return normally)
 
+    def extent(self) -> tuple[int, int, bool, bool, bool, bool, bool]:
+        """Changes whenever the summary grows (it only ever grows)."""
+        return (
+            len(self.writes_globals),
+            len(self.reads_globals),
+            self.writes_args,
+            self.reads_args,
+            self.writes_all,
+            self.reads_all,
+            self.io,
+        )
+
 
 @dataclass(frozen=True)
 class PointerInfo:
@@ -108,15 +120,7 @@ class ModRef:
 
     def _update(self, func: Function) -> bool:
         s = self.summaries[func.name]
-        before = (
-            len(s.writes_globals),
-            len(s.reads_globals),
-            s.writes_args,
-            s.reads_args,
-            s.writes_all,
-            s.reads_all,
-            s.io,
-        )
+        before = s.extent()
         pointers = PointerTracer(func)
         for block in func.blocks:
             for instr in block.instrs:
@@ -151,15 +155,7 @@ class ModRef:
                         elif info.kind == "unknown":
                             s.writes_args |= callee.writes_args
                             s.reads_args |= callee.reads_args
-        after = (
-            len(s.writes_globals),
-            len(s.reads_globals),
-            s.writes_args,
-            s.reads_args,
-            s.writes_all,
-            s.reads_all,
-            s.io,
-        )
+        after = s.extent()
         return before != after
 
     def is_pure(self, name: str) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from sysyc.ir import Block, Function, Instr, Local, Value
+from .ir import Block, Function, Instr, Local, Value
 
 TERMINATORS = frozenset({"br", "switch", "ret", "unreachable"})
 
@@ -354,3 +354,84 @@ def result_type(instr: Instr) -> str:
     if instr.op in ("getelementptr", "alloca"):
         return "ptr"
     return instr.ty
+
+
+def lookup(value: Value, mapping: dict[str, Value]) -> Value:
+    """value renamed through mapping (local name to its replacement)."""
+    if isinstance(value, Local) and value.name in mapping:
+        return mapping[value.name]
+    return value
+
+
+def copy_loop_iteration(
+    cfg: CFG,
+    order: list[str],
+    header: str,
+    entering: dict[str, Value],
+    fresh: NameGen,
+    back_edge_to: str | None = None,
+) -> tuple[list[Block], dict[str, Value], dict[str, str]]:
+    """Copies of the loop blocks `order` for one iteration, with fresh names throughout.
+
+    The header phis named in `entering` are left out and their uses take the given values.
+    Branches to the header go to `back_edge_to`, or to the copied header when it is None.
+    Returns the blocks, the value renaming and the label renaming."""
+    mapping: dict[str, Value] = dict(entering)
+    labels = {label: fresh() for label in order}
+    for label in order:
+        for instr in cfg.blocks[label].instrs:
+            if instr.result is not None and instr.result not in entering:
+                mapping[instr.result] = Local(result_type(instr), fresh())
+    blocks: list[Block] = []
+    for label in order:
+        block = Block(labels[label])
+        for instr in cfg.blocks[label].instrs:
+            if label == header and instr.op == "phi" and instr.result in entering:
+                continue
+            clone = clone_instr(instr)
+            if clone.result is not None:
+                target = mapping[clone.result]
+                assert isinstance(target, Local)
+                clone.result = target.name
+            clone.operands = [lookup(v, mapping) for v in instr.operands]
+            clone.incoming = [(lookup(v, mapping), labels[lb]) for v, lb in instr.incoming]
+            clone.targets = [
+                back_edge_to if back_edge_to is not None and t == header else labels.get(t, t)
+                for t in instr.targets
+            ]
+            clone.cases = [(v, labels.get(t, t)) for v, t in instr.cases]
+            block.instrs.append(clone)
+        blocks.append(block)
+    return blocks, mapping, labels
+
+
+def transform_loops(
+    func: Function,
+    rounds: int,
+    prepare: Callable[[CFG, Loop], bool],
+    transform: Callable[[CFG, DomTree, Loop], bool],
+) -> bool:
+    """Offer every loop to `transform` once, recomputing the CFG after each change.
+
+    `prepare` runs first on each loop not yet offered; when it changes the function (returns
+    True) the analysis restarts and the loop comes round again. At most `rounds` restarts.
+    True when `transform` changed anything."""
+    changed = False
+    done: set[str] = set()
+    for _ in range(rounds):
+        cfg = CFG.of(func)
+        dom = DomTree.of(cfg)
+        progress = False
+        for loop in natural_loops(cfg, dom):
+            if loop.header in done:
+                continue
+            if prepare(cfg, loop):
+                progress = True
+                break
+            done.add(loop.header)
+            if transform(cfg, dom, loop):
+                progress = changed = True
+                break
+        if not progress:
+            break
+    return changed

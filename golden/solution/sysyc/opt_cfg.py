@@ -4,7 +4,7 @@ branches on phis of constants (the `&&`/`||` shape clang -O0 emits)."""
 
 from __future__ import annotations
 
-from sysyc.ir import Block, Const, Function, Instr, Local, Value
+from sysyc.ir import SPECULATABLE_OPS, Block, Const, Function, Instr, Local, Value
 from sysyc.ir_cfg import CFG, NameGen, phis, replace_uses, retarget, successors
 
 
@@ -192,25 +192,6 @@ def _thread_phi_branches(func: Function) -> bool:
     return changed
 
 
-_SPECULATABLE = frozenset(
-    [
-        "add",
-        "sub",
-        "mul",
-        "and",
-        "or",
-        "xor",
-        "shl",
-        "lshr",
-        "ashr",
-        "icmp",
-        "select",
-        "trunc",
-        "zext",
-        "sext",
-        "getelementptr",
-    ]
-)
 _MAX_SPECULATED = 2
 _MAX_SELECTS = 1
 
@@ -222,7 +203,7 @@ def _speculatable_side(block: Block, join: str, cfg: CFG) -> bool:
     body = block.instrs[:-1]
     if block.instrs[-1].op != "br" or len(body) > _MAX_SPECULATED:
         return False
-    return all(i.op in _SPECULATABLE for i in body)
+    return all(i.op in SPECULATABLE_OPS for i in body)
 
 
 def _form_selects(func: Function) -> bool:

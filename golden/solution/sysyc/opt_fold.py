@@ -5,6 +5,7 @@ operands to the right and cleans up the i1/i32 round trips clang -O0 emits for c
 from __future__ import annotations
 
 from sysyc.ir import (
+    BINARY_OPS,
     Const,
     ConstGEP,
     Function,
@@ -54,21 +55,7 @@ class _Simplifier:
         """A value to replace instr with, or None (instr may be rewritten in place)."""
         op = instr.op
         ops = instr.operands
-        if op in (
-            "add",
-            "sub",
-            "mul",
-            "sdiv",
-            "srem",
-            "udiv",
-            "urem",
-            "shl",
-            "lshr",
-            "ashr",
-            "and",
-            "or",
-            "xor",
-        ):
+        if op in BINARY_OPS:
             return self.simplify_binary(instr)
         if op == "icmp":
             return self.simplify_icmp(instr)

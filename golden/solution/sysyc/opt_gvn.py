@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Hashable
 
 from sysyc.ir import (
+    BINARY_OPS,
+    CAST_OPS,
     ArrayInit,
     Const,
     ConstGEP,
@@ -28,32 +30,7 @@ from sysyc.ir_alias import AliasInfo, ModRef
 from sysyc.ir_cfg import CFG, DomTree, replace_uses
 from sysyc.ir_const import COMMUTATIVE, SWAPPED_PRED
 
-_PURE = frozenset(
-    [
-        "add",
-        "sub",
-        "mul",
-        "sdiv",
-        "srem",
-        "udiv",
-        "urem",
-        "shl",
-        "lshr",
-        "ashr",
-        "and",
-        "or",
-        "xor",
-        "icmp",
-        "select",
-        "trunc",
-        "zext",
-        "sext",
-        "ptrtoint",
-        "inttoptr",
-        "bitcast",
-        "getelementptr",
-    ]
-)
+_PURE = BINARY_OPS | CAST_OPS | {"icmp", "select", "getelementptr"}
 _REGION_LIMIT = 400
 
 

@@ -4,32 +4,22 @@ it (innermost loops first)."""
 
 from __future__ import annotations
 
-from sysyc.ir import Const, Function, GlobalRef, Instr, Local, Module, Value, type_size
+from sysyc.ir import (
+    CAST_OPS,
+    SPECULATABLE_OPS,
+    Const,
+    Function,
+    GlobalRef,
+    Instr,
+    Local,
+    Module,
+    Value,
+    type_size,
+)
 from sysyc.ir_alias import AliasInfo, ModRef
 from sysyc.ir_cfg import CFG, DomTree, Loop, NameGen, ensure_preheader, natural_loops
 
-_HOISTABLE = frozenset(
-    [
-        "add",
-        "sub",
-        "mul",
-        "and",
-        "or",
-        "xor",
-        "shl",
-        "lshr",
-        "ashr",
-        "icmp",
-        "select",
-        "trunc",
-        "zext",
-        "sext",
-        "getelementptr",
-        "ptrtoint",
-        "inttoptr",
-        "bitcast",
-    ]
-)
+_HOISTABLE = SPECULATABLE_OPS | CAST_OPS
 
 
 def _divisor_safe(instr: Instr) -> bool:

@@ -6,7 +6,7 @@ loads out of it. SSA is repaired with phis in the new header and the exit block.
 
 from __future__ import annotations
 
-from sysyc.ir import Block, Function, Instr, Local, Value
+from sysyc.ir import BINARY_OPS, INT_CAST_OPS, Block, Function, Instr, Local, Value
 from sysyc.ir_cfg import (
     CFG,
     DomTree,
@@ -14,36 +14,13 @@ from sysyc.ir_cfg import (
     NameGen,
     clone_instr,
     ensure_preheader,
-    natural_loops,
     phis,
     result_type,
+    transform_loops,
 )
 
 _MAX_HEADER_INSTRS = 12
-_COPYABLE = frozenset(
-    [
-        "add",
-        "sub",
-        "mul",
-        "sdiv",
-        "srem",
-        "udiv",
-        "urem",
-        "shl",
-        "lshr",
-        "ashr",
-        "and",
-        "or",
-        "xor",
-        "icmp",
-        "select",
-        "trunc",
-        "zext",
-        "sext",
-        "getelementptr",
-        "load",
-    ]
-)
+_COPYABLE = BINARY_OPS | INT_CAST_OPS | {"icmp", "select", "getelementptr", "load"}
 
 
 def _defined_names(instrs: list[Instr]) -> set[str]:
@@ -239,24 +216,10 @@ def rotate_loops(func: Function) -> bool:
     if not func.blocks:
         return False
     rotator = _Rotator(func)
-    changed = False
-    done: set[str] = set()
-    for _ in range(10000):
-        cfg = CFG.of(func)
-        dom = DomTree.of(cfg)
-        rotated = False
-        for loop in natural_loops(cfg, dom):
-            if loop.header in done:
-                continue
-            if _split_shared_exit(func, cfg, loop, rotator.fresh) or ensure_preheader(
-                func, cfg, loop, rotator.fresh
-            ):
-                rotated = True
-                break
-            done.add(loop.header)
-            if rotator.try_rotate(cfg, dom, loop):
-                rotated = changed = True
-                break
-        if not rotated:
-            break
-    return changed
+
+    def prepare(cfg: CFG, loop: Loop) -> bool:
+        return _split_shared_exit(func, cfg, loop, rotator.fresh) or ensure_preheader(
+            func, cfg, loop, rotator.fresh
+        )
+
+    return transform_loops(func, 10000, prepare, rotator.try_rotate)

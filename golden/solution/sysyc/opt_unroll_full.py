@@ -4,7 +4,16 @@
 from __future__ import annotations
 
 from sysyc.ir import Block, Const, Function, Instr, Local, Value
-from sysyc.ir_cfg import CFG, DomTree, Loop, NameGen, clone_instr, natural_loops, phis, result_type
+from sysyc.ir_cfg import (
+    CFG,
+    DomTree,
+    Loop,
+    NameGen,
+    copy_loop_iteration,
+    lookup,
+    natural_loops,
+    phis,
+)
 from sysyc.ir_const import bits_of, fold_binary, fold_icmp
 
 MAX_TRIPS = 32
@@ -74,37 +83,13 @@ def _unroll(func: Function, loop: Loop, cfg: CFG, pre: str, trips: int, fresh: N
     first_header = ""
     previous_latch = pre
     for k in range(trips):
-        mapping = dict(entering)
-        labels = {label: fresh() for label in order}
-        for label in order:
-            for instr in cfg.blocks[label].instrs:
-                if instr.result is not None and instr.result not in entering:
-                    mapping[instr.result] = Local(result_type(instr), fresh())
-
-        def remap(value: Value, mp: dict[str, Value] = mapping) -> Value:
-            if isinstance(value, Local) and value.name in mp:
-                return mp[value.name]
-            return value
-
-        for label in order:
-            block = Block(labels[label])
-            for instr in cfg.blocks[label].instrs:
-                if label == header and instr.op == "phi" and instr.result in entering:
-                    continue
-                clone = clone_instr(instr)
-                if clone.result is not None:
-                    target = mapping[clone.result]
-                    assert isinstance(target, Local)
-                    clone.result = target.name
-                clone.operands = [remap(v) for v in instr.operands]
-                clone.incoming = [(remap(v), labels[lb]) for v, lb in instr.incoming]
-                clone.targets = [labels.get(t, t) for t in instr.targets]
-                clone.cases = [(v, labels.get(t, t)) for v, t in instr.cases]
-                if label == latch and clone.op == "br" and clone.operands:
-                    nxt = "" if k + 1 < trips else exit_label
-                    clone = Instr("br", targets=[nxt])
-                block.instrs.append(clone)
-            new_blocks.append(block)
+        blocks, mapping, labels = copy_loop_iteration(cfg, order, header, entering, fresh)
+        # the copied latch goes on to the next iteration (linked below) or leaves the loop
+        latch_term = blocks[order.index(latch)].instrs[-1]
+        if latch_term.op == "br" and latch_term.operands:
+            nxt = "" if k + 1 < trips else exit_label
+            blocks[order.index(latch)].instrs[-1] = Instr("br", targets=[nxt])
+        new_blocks.extend(blocks)
         if k == 0:
             first_header = labels[header]
         else:
@@ -117,13 +102,13 @@ def _unroll(func: Function, loop: Loop, cfg: CFG, pre: str, trips: int, fresh: N
         for phi in header_phis:
             assert phi.result is not None
             back = next(v for v, lb in phi.incoming if lb == latch)
-            next_entering[phi.result] = remap(back)
+            next_entering[phi.result] = lookup(back, mapping)
         entering = next_entering
     last = mapping
     # exit phis and outside uses take the last iteration's values
     for phi in phis(cfg.blocks[exit_label]):
         phi.incoming = [
-            (_lookup(v, last) if lb == latch else v, previous_latch if lb == latch else lb)
+            (lookup(v, last) if lb == latch else v, previous_latch if lb == latch else lb)
             for v, lb in phi.incoming
         ]
     for block in func.blocks:
@@ -133,20 +118,14 @@ def _unroll(func: Function, loop: Loop, cfg: CFG, pre: str, trips: int, fresh: N
             if block.label == exit_label and instr.op == "phi":
                 continue
             if instr.incoming:
-                instr.incoming = [(_lookup(v, last), lb) for v, lb in instr.incoming]
+                instr.incoming = [(lookup(v, last), lb) for v, lb in instr.incoming]
             elif instr.operands:
-                instr.operands = [_lookup(v, last) for v in instr.operands]
+                instr.operands = [lookup(v, last) for v in instr.operands]
     pre_term = cfg.blocks[pre].instrs[-1]
     pre_term.targets = [first_header if t == header else t for t in pre_term.targets]
     index = next(i for i, b in enumerate(func.blocks) if b.label == header)
     func.blocks = [b for b in func.blocks if b.label not in loop.body]
     func.blocks[index:index] = new_blocks
-
-
-def _lookup(value: Value, mapping: dict[str, Value]) -> Value:
-    if isinstance(value, Local) and value.name in mapping:
-        return mapping[value.name]
-    return value
 
 
 def unroll_loops(func: Function) -> bool:

@@ -12,70 +12,16 @@ from sysyc.ir_cfg import (
     DomTree,
     Loop,
     NameGen,
-    clone_instr,
+    copy_loop_iteration,
     ensure_preheader,
-    natural_loops,
+    lookup,
     phis,
-    result_type,
+    transform_loops,
 )
 
 MAX_BODY = 40  # instructions in the loop, phis and terminators included
 _UP = {"slt": 0, "sle": 1, "ne": 0}
 _DOWN = {"sgt": 0, "sge": 1, "ne": 0}
-
-
-class _LoopCopier:
-    """Clones the blocks of one loop iteration with the header phis fixed to given values."""
-
-    def __init__(self, func: Function, cfg: CFG, loop: Loop, fresh: NameGen) -> None:
-        self.cfg = cfg
-        self.loop = loop
-        self.fresh = fresh
-        self.order = [b.label for b in func.blocks if b.label in loop.body]
-
-    def copy(
-        self, entering: dict[str, Value], back_edge_to: str
-    ) -> tuple[list[Block], dict[str, Value], dict[str, str]]:
-        """Blocks of one iteration; its back edge goes to `back_edge_to`."""
-        mapping: dict[str, Value] = dict(entering)
-        labels = {label: self.fresh() for label in self.order}
-        for label in self.order:
-            for instr in self.cfg.blocks[label].instrs:
-                if instr.result is not None and instr.result not in entering:
-                    mapping[instr.result] = Local(result_type(instr), self.fresh())
-
-        def remap(value: Value) -> Value:
-            if isinstance(value, Local) and value.name in mapping:
-                return mapping[value.name]
-            return value
-
-        blocks: list[Block] = []
-        for label in self.order:
-            block = Block(labels[label])
-            for instr in self.cfg.blocks[label].instrs:
-                if label == self.loop.header and instr.op == "phi" and instr.result in entering:
-                    continue
-                clone = clone_instr(instr)
-                if clone.result is not None:
-                    target = mapping[clone.result]
-                    assert isinstance(target, Local)
-                    clone.result = target.name
-                clone.operands = [remap(v) for v in instr.operands]
-                clone.incoming = [(remap(v), labels[lb]) for v, lb in instr.incoming]
-                clone.targets = [
-                    back_edge_to if t == self.loop.header else labels.get(t, t)
-                    for t in instr.targets
-                ]
-                clone.cases = [(v, labels.get(t, t)) for v, t in instr.cases]
-                block.instrs.append(clone)
-            blocks.append(block)
-        return blocks, mapping, labels
-
-
-def _lookup(value: Value, mapping: dict[str, Value]) -> Value:
-    if isinstance(value, Local) and value.name in mapping:
-        return mapping[value.name]
-    return value
 
 
 class _Unroller:
@@ -175,7 +121,7 @@ class _Unroller:
         back_values = {
             p.result or "": next(v for v, lb in p.incoming if lb == latch) for p in header_phis
         }
-        copier = _LoopCopier(func, cfg, loop, fresh)
+        order = [b.label for b in func.blocks if b.label in loop.body]
 
         # trip count parity, computed in i64 so that n - start cannot overflow
         pre_block = cfg.blocks[pre]
@@ -213,10 +159,14 @@ class _Unroller:
 
         # the peeled odd iteration
         main_pre = Block(fresh())
-        peel_blocks, peel_map, peel_labels = copier.copy(dict(start_values), main_pre.label)
+        peel_blocks, peel_map, peel_labels = copy_loop_iteration(
+            cfg, order, header, start_values, fresh, main_pre.label
+        )
         peel_latch = peel_labels[latch]
         # the second copy of the body inside the loop
-        second_blocks, second_map, second_labels = copier.copy(dict(back_values), header)
+        second_blocks, second_map, second_labels = copy_loop_iteration(
+            cfg, order, header, back_values, fresh, header
+        )
         second_latch = second_labels[latch]
         cfg.blocks[latch].instrs[-1] = Instr("br", targets=[second_labels[header]])
         # merge the entry values of the loop after the optional peeled iteration
@@ -230,13 +180,13 @@ class _Unroller:
                     p.ty,
                     incoming=[
                         (start_values[name], pre),
-                        (_lookup(back_values[name], peel_map), peel_latch),
+                        (lookup(back_values[name], peel_map), peel_latch),
                     ],
                 )
             )
             p.incoming = [
                 (Local(p.ty, merged), main_pre.label),
-                (_lookup(back_values[name], second_map), second_latch),
+                (lookup(back_values[name], second_map), second_latch),
             ]
         main_pre.instrs.append(Instr("br", targets=[header]))
         # the exit is reached from the peeled copy and from the second copy
@@ -244,8 +194,8 @@ class _Unroller:
             incoming: list[tuple[Value, str]] = []
             for v, lb in exit_phi.incoming:
                 if lb == latch:
-                    incoming.append((_lookup(v, peel_map), peel_latch))
-                    incoming.append((_lookup(v, second_map), second_latch))
+                    incoming.append((lookup(v, peel_map), peel_latch))
+                    incoming.append((lookup(v, second_map), second_latch))
                 else:
                     incoming.append((v, lb))
             exit_phi.incoming = incoming
@@ -264,25 +214,15 @@ def unroll_by_two(func: Function) -> bool:
     if not func.blocks:
         return False
     unroller = _Unroller(func)
-    changed = False
-    done: set[str] = set()
-    for _ in range(100):
-        cfg = CFG.of(func)
-        dom = DomTree.of(cfg)
-        progress = False
-        for loop in natural_loops(cfg, dom):
-            if loop.header in done:
-                continue
-            if not loop.children and ensure_preheader(func, cfg, loop, unroller.fresh):
-                progress = True
-                break
-            done.add(loop.header)
-            found = unroller.candidate(cfg, loop)
-            if found is None:
-                continue
-            unroller.unroll(cfg, loop, *found)
-            changed = progress = True
-            break
-        if not progress:
-            break
-    return changed
+
+    def prepare(cfg: CFG, loop: Loop) -> bool:
+        return not loop.children and ensure_preheader(func, cfg, loop, unroller.fresh)
+
+    def transform(cfg: CFG, dom: DomTree, loop: Loop) -> bool:
+        found = unroller.candidate(cfg, loop)
+        if found is None:
+            return False
+        unroller.unroll(cfg, loop, *found)
+        return True
+
+    return transform_loops(func, 100, prepare, transform)

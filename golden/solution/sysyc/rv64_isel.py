@@ -29,6 +29,7 @@ from .ir import (
     Value,
     ZeroInit,
 )
+from .ir_cfg import use_counts
 from .rv64_mir import MBlock, MFunction, MInstr, Reg
 from .rv64_types import canonical, gep_step, int_width, size_of
 
@@ -137,7 +138,7 @@ class _FunctionLowering:
         self.values: dict[str, Reg] = {}
         self.derived: dict[str, tuple[Value, int]] = {}
         self.alloca_slots: dict[str, int] = {}
-        self.use_counts: dict[str, int] = {}
+        self.use_counts = use_counts(fn)
         self.fused_cmps: dict[str, Instr] = {}
         self.phis: dict[str, list[Instr]] = {}
         self.edge_blocks: dict[tuple[str, str], str] = {}
@@ -152,12 +153,6 @@ class _FunctionLowering:
         defining_block: dict[str, str] = {}
         for block in self.fn.blocks:
             for instr in block.instrs:
-                for operand in instr.operands:
-                    if isinstance(operand, Local):
-                        counts[operand.name] = counts.get(operand.name, 0) + 1
-                for value, _ in instr.incoming:
-                    if isinstance(value, Local):
-                        counts[value.name] = counts.get(value.name, 0) + 1
                 if instr.result is None:
                     continue
                 defining_block[instr.result] = block.label

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from functools import cache
 
+from .ir import split_struct_type
+
 
 def int_width(ty: str) -> int:
     """Bit width of an integer or pointer type (`ptr` is 64)."""
@@ -29,25 +31,6 @@ def canonical(value: int, width: int) -> int:
     return value - (1 << width) if value >> (width - 1) else value
 
 
-def _split_fields(body: str) -> list[str]:
-    """Top-level comma-separated members of an aggregate body."""
-    fields: list[str] = []
-    depth = 0
-    start = 0
-    for i, ch in enumerate(body):
-        if ch in "[{<":
-            depth += 1
-        elif ch in "]}>":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            fields.append(body[start:i].strip())
-            start = i + 1
-    last = body[start:].strip()
-    if last:
-        fields.append(last)
-    return fields
-
-
 @cache
 def array_parts(ty: str) -> tuple[int, str] | None:
     """`[N x T]` to (N, T); None for a non-array type."""
@@ -62,9 +45,9 @@ def array_parts(ty: str) -> tuple[int, str] | None:
 def struct_fields(ty: str) -> tuple[tuple[str, ...], bool] | None:
     """`{ T, U }` / `<{ T, U }>` to (field types, packed); None for a non-struct type."""
     if ty.startswith("<{") and ty.endswith("}>"):
-        return tuple(_split_fields(ty[2:-2])), True
+        return tuple(split_struct_type(ty)), True
     if ty.startswith("{") and ty.endswith("}"):
-        return tuple(_split_fields(ty[1:-1])), False
+        return tuple(split_struct_type(ty)), False
     return None
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,8 +17,9 @@ REPO = Path(__file__).resolve().parents[3]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from golden import CaseArtifacts, Split, Stage, build_golden, builtin_corpus  # noqa: E402
+from golden import CaseArtifacts, Stage  # noqa: E402
 from golden.scoring import score_t1  # noqa: E402
+from tests.golden.solution.support import build_public, run_stage  # noqa: E402
 
 WORKSPACE = REPO / "golden" / "solution"
 T1 = WORKSPACE / "bin" / "t1"
@@ -48,22 +48,12 @@ OWN_PROGRAM = (
 
 
 def _run_t1(source: Path, output: Path) -> float:
-    started = time.perf_counter()
-    ran = subprocess.run(
-        [str(T1), str(source), str(output)], cwd=WORKSPACE, capture_output=True, text=True
-    )
-    elapsed = time.perf_counter() - started
-    assert ran.returncode == 0, ran.stderr[-2000:]
-    return elapsed
+    return run_stage(T1, source, output)
 
 
 @pytest.fixture(scope="module")
 def public_cases() -> dict[str, CaseArtifacts]:
-    wanted = [c for c in builtin_corpus() if c.name in PUBLIC_SAMPLE]
-    assert all(c.split is Split.PUBLIC for c in wanted)
-    build = build_golden(wanted)
-    assert build.failures == {}
-    return {c.name: c for c in build.cases}
+    return build_public(PUBLIC_SAMPLE)
 
 
 @pytest.mark.parametrize("name", PUBLIC_SAMPLE)

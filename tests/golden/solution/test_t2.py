@@ -11,7 +11,6 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +20,10 @@ REPO = Path(__file__).resolve().parents[3]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from golden import CaseArtifacts, Split, Stage, build_golden, builtin_corpus  # noqa: E402
+from golden import CaseArtifacts, Stage  # noqa: E402
 from golden._builder import RUNTIME_DIR  # noqa: E402
 from golden.scoring import score_t2  # noqa: E402
+from tests.golden.solution.support import build_public, run_stage  # noqa: E402
 
 WORKSPACE = REPO / "golden" / "solution"
 T2 = WORKSPACE / "bin" / "t2"
@@ -79,22 +79,12 @@ UNSCORED_FIELDS = ("castKind", "valueCategory", "init", "hasElse")
 
 
 def _run_t2(source: Path, output: Path) -> float:
-    started = time.perf_counter()
-    ran = subprocess.run(
-        [str(T2), str(source), str(output)], cwd=WORKSPACE, capture_output=True, text=True
-    )
-    elapsed = time.perf_counter() - started
-    assert ran.returncode == 0, ran.stderr[-2000:]
-    return elapsed
+    return run_stage(T2, source, output)
 
 
 @pytest.fixture(scope="module")
 def public_cases() -> dict[str, CaseArtifacts]:
-    wanted = [c for c in builtin_corpus() if c.name in PUBLIC_SAMPLE]
-    assert all(c.split is Split.PUBLIC for c in wanted)
-    build = build_golden(wanted)
-    assert build.failures == {}
-    return {c.name: c for c in build.cases}
+    return build_public(PUBLIC_SAMPLE)
 
 
 @pytest.mark.parametrize("name", PUBLIC_SAMPLE)

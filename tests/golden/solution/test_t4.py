@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from golden import Stage, build_golden, builtin_corpus
+from golden import Stage
 from golden._builder import RUNTIME_DIR, CaseArtifacts
 from golden._judge import Judge
 from golden.solution.sysyc.ir import parse_module
-from tests.support import backend_missing
+from tests.golden.solution.support import SOLUTION, build_public_with, run_stage
 
-SOLUTION = Path(__file__).resolve().parents[3] / "golden" / "solution"
 T4 = SOLUTION / "bin" / "t4"
 BACKEND = "bwrap"
 PERFORMANCE = {"perf_points": 95.0, "perf_tailrec": 95.0, "perf_floyd": 85.0}
@@ -32,27 +30,11 @@ STRESS = "stress_big"
 
 @pytest.fixture(scope="module")
 def golden() -> Iterator[tuple[list, dict[str, CaseArtifacts]]]:  # type: ignore[type-arg]
-    if backend_missing(BACKEND):
-        pytest.skip(f"{BACKEND} not ready")
-    names = (*PERFORMANCE, *FUNCTIONAL, STRESS)
-    cases = [c for c in builtin_corpus() if c.name in names]
-    assert all(c.split.value == "public" for c in cases)
-    build = build_golden(cases, backend=BACKEND)
-    assert build.failures == {}
-    yield cases, {c.name: c for c in build.cases}
+    yield build_public_with((*PERFORMANCE, *FUNCTIONAL, STRESS), BACKEND)
 
 
 def _run_t4(source: Path, target: Path) -> float:
-    started = time.monotonic()
-    ran = subprocess.run(
-        [str(T4), str(source), str(target)],
-        cwd=SOLUTION,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert ran.returncode == 0, ran.stderr[-2000:]
-    return time.monotonic() - started
+    return run_stage(T4, source, target, timeout=60)
 
 
 def test_cases_behave_and_performance_scores(golden, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -16,15 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from golden import Stage, build_golden, builtin_corpus
+from golden import Stage
 from golden._builder import RUNTIME_DIR, CaseArtifacts
 from golden._judge import Judge
 from golden.solution.sysyc.ir import Block, Const, Function, Instr, Local, Module, Param
 from golden.solution.sysyc.rv64_isel import sequence_parallel_copy
 from golden.solution.sysyc.t5 import compile_module
-from tests.support import backend_missing
+from tests.golden.solution.support import SOLUTION, build_public_with, run_stage
 
-SOLUTION = Path(__file__).resolve().parents[3] / "golden" / "solution"
 T5 = SOLUTION / "bin" / "t5"
 BACKEND = "bwrap"
 # small and large, -O2 and -O0 input, >8 parameters, exit codes, packed-struct globals
@@ -35,24 +34,11 @@ HOST_TOOLS = ("clang-19", "riscv64-linux-gnu-gcc", "qemu-riscv64")
 
 @pytest.fixture(scope="module")
 def golden() -> Iterator[tuple[list, dict[str, CaseArtifacts]]]:  # type: ignore[type-arg]
-    if backend_missing(BACKEND):
-        pytest.skip(f"{BACKEND} not ready")
-    cases = [c for c in builtin_corpus() if c.name in PUBLIC + O0_PUBLIC]
-    assert all(c.split.value == "public" for c in cases)
-    build = build_golden(cases, backend=BACKEND)
-    assert build.failures == {}
-    yield cases, {c.name: c for c in build.cases}
+    yield build_public_with(PUBLIC + O0_PUBLIC, BACKEND)
 
 
 def _run_t5(source: Path, target: Path) -> None:
-    ran = subprocess.run(
-        [str(T5), str(source), str(target)],
-        cwd=SOLUTION,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert ran.returncode == 0, ran.stderr[-2000:]
+    run_stage(T5, source, target, timeout=60)
 
 
 def test_public_cases_score_100(golden, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -13,19 +14,14 @@ from tests.grader.usage.transcripts import (
     claude_api_error,
     claude_assistant,
     claude_user,
+    new_run,
     write_jsonl,
 )
 
 
 @pytest.fixture
 def run(ledger: Ledger) -> Run:
-    return ledger.create_run(
-        agent="claude-code",
-        model="claude-opus-4-7",
-        workspace="/tmp/ws",
-        sandbox="bwrap",
-        golden_key="g",
-    )
+    return new_run(ledger, "claude-code", "claude-opus-4-7")
 
 
 def _one_response_in_three_lines() -> list[dict[str, object]]:
@@ -116,6 +112,9 @@ def test_subagent_transcripts_and_sidechains_are_counted(
     ledger: Ledger, run: Run, tmp_path: Path
 ) -> None:
     projects = tmp_path / "projects" / "-app"
+    subagent = partial(
+        claude_assistant, model="claude-haiku-4-5", sidechain=True, agent_id="a1b2c3"
+    )
     write_jsonl(
         projects / f"{SESSION}.jsonl",
         [
@@ -135,36 +134,9 @@ def test_subagent_transcripts_and_sidechains_are_counted(
     write_jsonl(
         projects / SESSION / "subagents" / "agent-a1b2c3.jsonl",
         [
-            claude_assistant(
-                "msg_sub1",
-                uuid="x-1",
-                at="2026-11-25T10:00:02Z",
-                uncached=100,
-                output=30,
-                model="claude-haiku-4-5",
-                sidechain=True,
-                agent_id="a1b2c3",
-            ),
-            claude_assistant(
-                "msg_sub1",
-                uuid="x-2",
-                at="2026-11-25T10:00:03Z",
-                uncached=100,
-                output=31,
-                model="claude-haiku-4-5",
-                sidechain=True,
-                agent_id="a1b2c3",
-            ),
-            claude_assistant(
-                "msg_sub2",
-                uuid="x-3",
-                at="2026-11-25T10:00:04Z",
-                uncached=200,
-                output=40,
-                model="claude-haiku-4-5",
-                sidechain=True,
-                agent_id="a1b2c3",
-            ),
+            subagent("msg_sub1", uuid="x-1", at="2026-11-25T10:00:02Z", uncached=100, output=30),
+            subagent("msg_sub1", uuid="x-2", at="2026-11-25T10:00:03Z", uncached=100, output=31),
+            subagent("msg_sub2", uuid="x-3", at="2026-11-25T10:00:04Z", uncached=200, output=40),
         ],
     )
     report = import_claude_code(ledger, run.id, tmp_path / "projects")

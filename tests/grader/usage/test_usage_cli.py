@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from grader.cli import main
 from grader.ledger import Ledger
-from tests.grader.usage.transcripts import claude_assistant, write_jsonl
+from tests.grader.usage.transcripts import claude_assistant, new_run, write_jsonl
 
 BIN = Path(sys.executable).parent
 
@@ -48,13 +48,7 @@ def test_the_console_script_runs(tmp_path: Path) -> None:
 
 @pytest.fixture
 def run_id(ledger: Ledger) -> str:
-    return ledger.create_run(
-        agent="claude-code",
-        model="claude-opus-4-7",
-        workspace="/tmp/ws",
-        sandbox="bwrap",
-        golden_key="g",
-    ).id
+    return new_run(ledger, "claude-code", "claude-opus-4-7").id
 
 
 def test_import_report_and_show(fresh_url: str, run_id: str, tmp_path: Path) -> None:

@@ -8,16 +8,20 @@ import pytest
 
 from grader.ledger import Ledger, Run
 from grader.usage import import_codex, run_usage
-from tests.grader.usage.transcripts import codex_line, codex_token_count, codex_usage, write_jsonl
+from tests.grader.usage.transcripts import (
+    codex_line,
+    codex_token_count,
+    codex_usage,
+    new_run,
+    write_jsonl,
+)
 
 THREAD = "019a7c2e-55aa-7d10-b0c1-3e9f00c0ffee"
 
 
 @pytest.fixture
 def run(ledger: Ledger) -> Run:
-    return ledger.create_run(
-        agent="codex", model="gpt-5.5", workspace="/tmp/ws", sandbox="bwrap", golden_key="g"
-    )
+    return new_run(ledger, "codex", "gpt-5.5")
 
 
 def _rollout() -> list[dict[str, object]]:

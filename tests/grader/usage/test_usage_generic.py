@@ -12,16 +12,14 @@ from pydantic import ValidationError
 
 from grader.ledger import Ledger, Run, RunNotFoundError
 from grader.usage import UsageRecord, import_jsonl, report_usage, run_usage
-from tests.grader.usage.transcripts import write_jsonl
+from tests.grader.usage.transcripts import new_run, write_jsonl
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "usage-format.md"
 
 
 @pytest.fixture
 def run(ledger: Ledger) -> Run:
-    return ledger.create_run(
-        agent="harness", model="mixed", workspace="/tmp/ws", sandbox="bwrap", golden_key="g"
-    )
+    return new_run(ledger, "harness", "mixed")
 
 
 def _documented_example() -> list[str]:

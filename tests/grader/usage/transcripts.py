@@ -7,7 +7,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+from grader.ledger import Ledger, Run
+
 SESSION = "3f1c9b7e-0d4a-4c55-9a43-1b2c3d4e5f60"
+
+
+def new_run(ledger: Ledger, agent: str, model: str) -> Run:
+    """A run of ``agent`` with ``model`` for transcripts to be imported into."""
+    return ledger.create_run(
+        agent=agent, model=model, workspace="/tmp/ws", sandbox="bwrap", golden_key="g"
+    )
 
 
 def write_jsonl(path: Path, lines: list[dict[str, Any] | str]) -> Path:
@@ -19,9 +28,8 @@ def write_jsonl(path: Path, lines: list[dict[str, Any] | str]) -> Path:
     return path
 
 
-def claude_user(
-    uuid: str, at: str, text: str = "go on", *, session: str = SESSION
-) -> dict[str, Any]:
+def _claude_envelope(kind: str, uuid: str, at: str, session: str) -> dict[str, Any]:
+    """The fields every line of a Claude Code transcript opens with."""
     return {
         "parentUuid": None,
         "isSidechain": False,
@@ -29,9 +37,17 @@ def claude_user(
         "cwd": "/app",
         "sessionId": session,
         "version": "2.1.332",
-        "type": "user",
+        "type": kind,
         "uuid": uuid,
         "timestamp": at,
+    }
+
+
+def claude_user(
+    uuid: str, at: str, text: str = "go on", *, session: str = SESSION
+) -> dict[str, Any]:
+    return {
+        **_claude_envelope("user", uuid, at, session),
         "message": {"role": "user", "content": [{"type": "text", "text": text}]},
     }
 
@@ -96,15 +112,7 @@ def claude_api_error(
     """The synthetic assistant line Claude Code writes when an API call fails (``flagged``
     False: a synthetic note that is no error, such as "No response requested.")."""
     return {
-        "parentUuid": None,
-        "isSidechain": False,
-        "userType": "external",
-        "cwd": "/app",
-        "sessionId": session,
-        "version": "2.1.332",
-        "type": "assistant",
-        "uuid": uuid,
-        "timestamp": at,
+        **_claude_envelope("assistant", uuid, at, session),
         "message": {
             "id": uuid,
             "model": "<synthetic>",

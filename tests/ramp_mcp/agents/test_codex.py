@@ -10,20 +10,24 @@ imports. The checks mirror the Claude Code test, over both transports.
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
 import tomllib
 from collections import Counter
+from collections.abc import Hashable
 from pathlib import Path
 
 import pytest
 
-from grader.ledger import Ledger
-from tests.ramp_mcp.agents.clients import BIN, agent_cli, local_env, require_bwrap
+from tests.ramp_mcp.agents.clients import agent_cli, local_env, require_bwrap
 from tests.ramp_mcp.agents.openai_api import ScriptedResponses
-from tests.ramp_mcp.agents.test_claude_code import NOTES, SCRIPT
+from tests.ramp_mcp.agents.through_mcp import (
+    SCRIPT,
+    check_agent_offered_our_tools,
+    check_calls_went_through_mcp,
+    check_imported_and_graded,
+    check_token_events,
+    run_scripted,
+)
 
 MODEL = "gpt-scripted"
 KEY_ENV = "RAMP_TEST_SCRIPTED_KEY"
@@ -57,40 +61,22 @@ def test_codex_works_through_mcp_and_its_rollout_usage_is_imported(
     require_bwrap()
     ledger = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     endpoint = ScriptedResponses(SCRIPT, final_text="T0 is ready; over to the grader.")
-    with endpoint.serving() as url:
-        user_home = _user_codex_home(tmp_path, url)
-        done = subprocess.run(
-            [
-                str(BIN / "ramp"),
-                "run",
-                "--agent",
-                "codex",
-                "--sandbox",
-                "bwrap",
-                "--sample",
-                "4",
-                "--transport",
-                transport,
-                "--ledger",
-                ledger,
-                "--json",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=400,
-            env=local_env(
-                CODEX_HOME=str(user_home),
-                RAMP_CODEX_BIN=str(cli),
-                **{KEY_ENV: "not-a-real-key"},
-            ),
-        )
-    exchange = endpoint.exchange.describe()
-    assert done.returncode == 0, f"{done.stderr}\n{exchange}"
-    result = json.loads(done.stdout)
-    run_id, workspace = result["run_id"], Path(result["workspace"])
+    result, exchange = run_scripted(
+        endpoint,
+        ledger,
+        "codex",
+        "--transport",
+        transport,
+        env=lambda url: local_env(
+            CODEX_HOME=str(_user_codex_home(tmp_path, url)),
+            RAMP_CODEX_BIN=str(cli),
+            **{KEY_ENV: "not-a-real-key"},
+        ),
+    )
+    workspace = Path(result["workspace"])
     try:
-        stderr_log = Path(result["ended"]["stderr_log"]).read_text()
-        assert result["ended"]["exit_code"] == 0, f"{stderr_log[-3000:]}\n{exchange}"
+        # Codex offered our tools in its mcp__ramp namespace, and no host shell.
+        check_agent_offered_our_tools(result, endpoint, exchange)
 
         # The run's CODEX_HOME: the user's provider kept, the user's MCP server dropped.
         config = tomllib.loads((Path(result["agent_dir"]) / "codex" / "config.toml").read_text())
@@ -100,10 +86,6 @@ def test_codex_works_through_mcp_and_its_rollout_usage_is_imported(
         assert ("url" in server) == (transport == "http") != ("command" in server)
         assert config["features"]["shell_tool"] is False
 
-        # Codex offered our tools in its mcp__ramp namespace, and no host shell.
-        assert endpoint.exchange.tool_names == {
-            call.tool: f"mcp__ramp__{call.tool}" for call in SCRIPT
-        }, exchange
         main = [r.body for r in endpoint.exchange.requests if isinstance(r.body, dict)]
         offered = {t.get("name") for body in main for t in body.get("tools") or []}
         assert "mcp__ramp" in offered and not offered & {"exec_command", "shell"}, offered
@@ -111,17 +93,12 @@ def test_codex_works_through_mcp_and_its_rollout_usage_is_imported(
             "unsupported" in r or "approval" in r for r in endpoint.exchange.tool_results
         )
 
-        with Ledger.open(ledger) as opened:
-            events = opened.usage_events(run_id)
-        calls = [(e.tool, e.outcome, e.source) for e in events if e.kind == "tool_call"]
-        assert calls == [(call.tool, "ok", "mcp") for call in SCRIPT], exchange
-        assert os.access(workspace / "build.sh", os.X_OK)
-        assert (workspace / "notes" / "plan.md").read_text() == NOTES
+        events = check_calls_went_through_mcp(ledger, result, exchange)
 
         # One token event per response, with the numbers the endpoint reported (OpenAI's
         # input already includes the cached part).
         served = [s for s in endpoint.exchange.served if s.main_loop]
-        expected = Counter(
+        expected: Counter[Hashable] = Counter(
             (
                 s.usage.input_tokens + s.usage.cache_read_input_tokens,
                 s.usage.cache_read_input_tokens,
@@ -130,23 +107,17 @@ def test_codex_works_through_mcp_and_its_rollout_usage_is_imported(
             )
             for s in served
         )
-        tokens = [e for e in events if e.kind == "tokens"]
-        assert {e.source for e in tokens} == {"codex_rollout"}
-        got = Counter(
-            (
+        check_token_events(
+            events,
+            "codex_rollout",
+            expected,
+            lambda e: (
                 e.input_tokens,
                 e.cache_read_input_tokens,
                 e.output_tokens,
                 e.reasoning_output_tokens,
-            )
-            for e in tokens
+            ),
         )
-        assert got == expected
-        (imported,) = result["imports"]
-        assert imported["format"] == "codex" and imported["problems"] == []
-
-        graded = result["graded"]
-        assert graded is not None, result["grade_note"]
-        assert graded["stage"] == "T0" and graded["passed"] is True, graded
+        check_imported_and_graded(result, "codex")
     finally:
         shutil.rmtree(workspace.parent, ignore_errors=True)

@@ -116,20 +116,32 @@ def test_claude_code_gets_a_private_config_with_only_ramp(
     assert (source.format, source.path) == ("claude-code", config_dir / "projects")
 
 
+def _user_codex_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_program: Path, config: str
+) -> Path:
+    """A user's CODEX_HOME holding ``config`` as its config.toml, and the fake program as the
+    Codex CLI."""
+    user = tmp_path / "user-codex"
+    user.mkdir()
+    (user / "config.toml").write_text(config)
+    monkeypatch.setenv("CODEX_HOME", str(user))
+    monkeypatch.setenv("RAMP_CODEX_BIN", str(fake_program))
+    return user
+
+
 def test_codex_keeps_the_users_provider_and_drops_the_users_servers(
     tmp_path: Path, fake_program: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    user = tmp_path / "user-codex"
-    user.mkdir()
-    (user / "config.toml").write_text(
+    user = _user_codex_home(
+        tmp_path,
+        monkeypatch,
+        fake_program,
         'model = "gpt-9"\nmodel_provider = "mine"\n'
         '[model_providers.mine]\nbase_url = "http://127.0.0.1:1/v1"\nenv_key = "MINE_KEY"\n'
         "[features]\nfast_mode = false\nshell_tool = true\n"
-        '[mcp_servers.theirs]\ncommand = "their-server"\n'
+        '[mcp_servers.theirs]\ncommand = "their-server"\n',
     )
     (user / "auth.json").write_text('{"OPENAI_API_KEY": "sk-user"}')
-    monkeypatch.setenv("CODEX_HOME", str(user))
-    monkeypatch.setenv("RAMP_CODEX_BIN", str(fake_program))
     plan = CodexLauncher().prepare(_context(tmp_path, HTTP, extra_args=["-c", "x=1"]))
 
     home = Path(plan.env["CODEX_HOME"])
@@ -167,11 +179,7 @@ def test_codex_keeps_the_users_provider_and_drops_the_users_servers(
 def test_a_malformed_user_codex_config_is_named(
     tmp_path: Path, fake_program: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    user = tmp_path / "user-codex"
-    user.mkdir()
-    (user / "config.toml").write_text("model = \n")
-    monkeypatch.setenv("CODEX_HOME", str(user))
-    monkeypatch.setenv("RAMP_CODEX_BIN", str(fake_program))
+    _user_codex_home(tmp_path, monkeypatch, fake_program, "model = \n")
     with pytest.raises(AgentConfigError, match=r"config\.toml"):
         CodexLauncher().prepare(_context(tmp_path, STDIO))
 
