@@ -457,7 +457,9 @@ class StageMachine:
                 jobs=self.jobs,
                 pass_threshold=self.pass_threshold,
             )
-        except GradingError as exc:
+        except RampError as exc:
+            # Any infrastructure failure (the judge's and the sandbox's included) gives the
+            # attempt back; left "grading" under a live server's pid, it would stay stuck.
             self._abandon(run_id, stage, submission_id, str(exc))
             raise
         return self._record(run_id, stage, submission_id, report)

@@ -48,6 +48,12 @@ node_packages=(
   "@anthropic-ai/claude-code@2.1.332"
   "@openai/codex@0.169.0"
 )
+if ! command -v node >/dev/null 2>&1 && ! command -v npm >/dev/null 2>&1; then
+  # A machine without Node.js gets Debian's (a Node from elsewhere is left alone).
+  say "installing Node.js and npm from Debian"
+  apt-get install -y -q --no-install-recommends nodejs npm >/dev/null \
+    || say "nodejs/npm not installed (apt-get failed)"
+fi
 if command -v npm >/dev/null 2>&1; then
   missing=0
   for bin in mcp-inspector claude codex; do
