@@ -5,19 +5,14 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from pathlib import Path
 
 import click
 
 from grader.ledger import Ledger, LedgerError, RunNotFoundError
 from ramp_mcp._tokens import ensure_token
+from ramp_mcp.agents._endpoint import ramp_mcp_program
 
 __all__ = ["mcp_config_command"]
-
-
-def _ramp_mcp() -> str:
-    beside = Path(sys.executable).parent / "ramp-mcp"
-    return str(beside) if beside.is_file() else "ramp-mcp"
 
 
 @click.command("mcp-config")
@@ -46,7 +41,7 @@ def mcp_config_command(
         click.echo(f"error: {exc}", err=True)
         sys.exit(3)
     token = ensure_token(run)
-    command = _ramp_mcp()
+    command = ramp_mcp_program()
     args = ["--run", run_id] + (["--ledger", ledger_url] if ledger_url else [])
     url = f"http://{host}:{port}/mcp"
     if client == "codex":

@@ -34,6 +34,7 @@ from ramp_mcp._scripted_agent import (
     ScriptedAgentResult,
     run_scripted_agent,
 )
+from ramp_mcp.agents._endpoint import ramp_mcp_program
 from toolchain._errors import RampError
 
 __all__ = ["DemoResult", "demo_command"]
@@ -63,14 +64,9 @@ class DemoResult(BaseModel):
     report_html: str | None
 
 
-def _ramp_mcp() -> str:
-    beside = Path(sys.executable).parent / "ramp-mcp"
-    return str(beside) if beside.is_file() else "ramp-mcp"
-
-
 async def _drive(run_id: str, ledger_url: str, plan: ScriptedAgentPlan) -> ScriptedAgentResult:
     params = StdioServerParameters(
-        command=_ramp_mcp(), args=["--run", run_id, "--ledger", ledger_url]
+        command=ramp_mcp_program(), args=["--run", run_id, "--ledger", ledger_url]
     )
     async with Client(params) as client:
         return await run_scripted_agent(client, plan)
