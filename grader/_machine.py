@@ -53,6 +53,7 @@ from grader.ledger import (
 )
 from grader.metrics import rewards
 from toolchain._errors import EngineUnavailableError, RampError
+from toolchain._image import grading_toolchain
 from toolchain._lifecycle import pid_alive
 from toolchain._paths import ramp_home
 from toolchain.sandbox import gc_containers
@@ -242,6 +243,7 @@ class StageMachine:
         if sample is not None:
             config["cases"] = [c.name for c in sample_cases(self.cases, sample)]
         run = self.ledger.create_run(
+            toolchain_fingerprint=_grading_fingerprint(),
             agent=agent,
             model=model,
             harness=harness,
@@ -511,6 +513,7 @@ class StageMachine:
                 )
             submission.status = "done"
             submission.finished_at = utc_now()
+            submission.toolchain_fingerprint = _grading_fingerprint()
             submission.chained_score = grade.chained_score
             submission.isolated_score = grade.isolated_score
             submission.passed = grade.passed
@@ -661,6 +664,14 @@ def _collect_sandboxes() -> None:
         pass  # no engine: no containers
     except RampError as exc:
         _log.warning("could not remove the containers of dead graders: %s", exc)
+
+
+def _grading_fingerprint() -> str | None:
+    """The grading toolchain's fingerprint, or None where no images are built (local)."""
+    try:
+        return grading_toolchain().fingerprint
+    except RampError:
+        return None
 
 
 def _next_or_none(stage: Stage) -> Stage | None:

@@ -58,13 +58,34 @@ def doctor_command(as_json: bool) -> None:
                 status = f"[yellow]ok, differs from the pin[/yellow] ({tool.path})"
             tools.add_row(tool.command, tool.version or "-", tool.expected, status)
         _console.print(tools)
-        packages = Table("package", "pinned", "installed", "status")
+        packages = Table("package", "where", "rule", "pinned", "installed", "status")
         for package in report.packages:
-            status = "[green]ok[/green]" if package.ok else f"[red]bad[/red]: {package.fix}"
-            if package.drift:
-                status = "[yellow]ok, Debian revision drift[/yellow]"
-            packages.add_row(package.name, package.pinned, package.installed or "-", status)
+            rule = f"{package.match}{' scoring' if package.scoring else ''}"
+            if not package.ok:
+                status = "[red]FAILS[/red]" if package.installed else "[red]missing[/red]"
+            elif package.drift:
+                status = "[yellow]drift (accepted)[/yellow]"
+            else:
+                status = "[green]ok[/green]"
+            packages.add_row(
+                package.name, package.where, rule, package.pinned, package.installed or "-", status
+            )
         _console.print(packages)
+        for package in report.packages:
+            if package.drift or not package.ok:
+                verdict = "accepted" if package.ok else "[red]fails the doctor[/red]"
+                _console.print(
+                    f"[bold]{package.name}[/bold] ({package.where}): pinned {package.pinned}, "
+                    f"installed {package.installed or '-'}: {verdict}. {package.meaning or ''}",
+                    soft_wrap=True,
+                )
+                if package.fix:
+                    _console.print(f"  what to do: {package.fix}", soft_wrap=True)
+        if report.grading_fingerprint:
+            _console.print(
+                f"grading toolchain fingerprint [bold]{report.grading_fingerprint}[/bold] "
+                "(what runs record)"
+            )
         sandboxes = Table("sandbox", "detail", "status")
         for check in report.sandboxes:
             sandboxes.add_row(

@@ -8,10 +8,18 @@ from pydantic import BaseModel
 
 from toolchain._engine import DEFAULT_ENGINE_TIMEOUT_S, engine_available
 from toolchain._hostcmd import run_host_command, which
-from toolchain._image import SANDBOX_PROFILES, find_rootfs, image_tag
-from toolchain._manifest import Manifest, MatchRule, Profile, load_manifest, upstream_version
+from toolchain._errors import RampError
+from toolchain._image import SANDBOX_PROFILES, find_rootfs, grading_toolchain, image_tag
+from toolchain._manifest import Manifest, PinnedPackage, Profile, load_manifest, upstream_version
 
-__all__ = ["DoctorReport", "PackageCheck", "SandboxCheck", "ToolCheck", "run_doctor"]
+__all__ = [
+    "DoctorReport",
+    "PackageCheck",
+    "SandboxCheck",
+    "ToolCheck",
+    "check_package",
+    "run_doctor",
+]
 
 
 class ToolCheck(BaseModel):
@@ -27,10 +35,14 @@ class ToolCheck(BaseModel):
 
 class PackageCheck(BaseModel):
     name: str
+    where: str = "host"
     pinned: str
     installed: str | None
+    scoring: bool = False
+    match: str = "any"
     ok: bool
     drift: bool = False
+    meaning: str | None = None
     fix: str | None = None
 
 
@@ -44,6 +56,8 @@ class SandboxCheck(BaseModel):
 class DoctorReport(BaseModel):
     fingerprint: str
     profile_fingerprints: dict[str, str]
+    grading_fingerprint: str | None = None
+    grading_versions: dict[str, str] = {}
     tools: list[ToolCheck]
     packages: list[PackageCheck]
     sandboxes: list[SandboxCheck]
@@ -57,21 +71,68 @@ class DoctorReport(BaseModel):
         )
 
 
+_DEBIAN_BIN_DIRS = ("/usr/bin/", "/bin/", "/usr/sbin/", "/sbin/", "/usr/lib/")
+
+
 def _install_fix(packages: list[str], manifest: Manifest) -> str:
     pins = " ".join(f"{p}={manifest.package(p).version}" for p in packages)
     return f"ramp toolchain install   (or: apt-get install -y {pins})"
 
 
-def _check_packages(manifest: Manifest) -> list[PackageCheck]:
-    pinned = manifest.packages_for(Profile.HOST)
+def _scoring_drift(package: PinnedPackage, installed: str, where: str) -> tuple[str, str]:
+    """What a scoring package at another version means, and what to do about it."""
+    meaning = (
+        f"{package.name} makes or runs what is graded, and {where} has {installed} where the "
+        f"manifest pins {package.version} ({package.match.value}). Golden artifacts and scores "
+        "were made with the pinned version: they may differ with this one. Runs record the "
+        "toolchain fingerprint they were graded with; runs under another fingerprint are "
+        "comparable with earlier ones only if `ramp golden verify` reproduces "
+        "golden/manifest.json with this version."
+    )
+    fix = (
+        f"install the pinned version if Debian still serves it "
+        f"(apt-get install -y {package.name}={package.version}; for an image: "
+        "ramp toolchain image --force). Otherwise run `ramp golden verify`: if every artifact "
+        f"reproduces, adopt {installed} by setting its version in toolchain/manifest.toml "
+        "(scores stay comparable); if not, adopt it, rebuild the golden manifest "
+        "(`ramp golden build --write-manifest`) and treat runs before and after as separate cohorts."
+    )
+    return meaning, fix
+
+
+def check_package(package: PinnedPackage, installed: str | None, where: str = "host") -> PackageCheck:
+    """One package against its pin: a scoring package outside its rule fails, with what it
+    means; a non-scoring one only has to be installed (its drift is reported)."""
+    base = PackageCheck(
+        name=package.name,
+        where=where,
+        pinned=package.version,
+        installed=installed,
+        scoring=package.scoring,
+        match=package.match.value,
+        ok=False,
+    )
+    if installed is None:
+        return base.model_copy(
+            update={"meaning": "not installed", "fix": f"apt-get install -y {package.name}"}
+        )
+    drift = installed != package.version
+    if not package.scoring or package.accepts(installed):
+        meaning = None
+        if drift:
+            meaning = (
+                "a Debian revision of a scoring package, accepted by its rule"
+                if package.scoring
+                else "not scoring: drift is reported, never a failure"
+            )
+        return base.model_copy(update={"ok": True, "drift": drift, "meaning": meaning})
+    meaning, fix = _scoring_drift(package, installed, where)
+    return base.model_copy(update={"drift": True, "meaning": meaning, "fix": fix})
+
+
+def _host_versions(names: list[str]) -> dict[str, str]:
     result = run_host_command(
-        [
-            "dpkg-query",
-            "-W",
-            "-f",
-            "${Package}\t${Version}\t${db:Status-Abbrev}\n",
-            *(p.name for p in pinned),
-        ],
+        ["dpkg-query", "-W", "-f", "${Package}\t${Version}\t${db:Status-Abbrev}\n", *names],
         timeout_s=30,
     )
     installed: dict[str, str] = {}
@@ -79,21 +140,25 @@ def _check_packages(manifest: Manifest) -> list[PackageCheck]:
         name, _, rest = line.partition("\t")
         version, _, status = rest.partition("\t")
         if status.startswith("ii"):
-            installed[name] = version
-    checks = []
-    for package in pinned:
-        have = installed.get(package.name)
-        ok = have is not None and package.accepts(have)
-        checks.append(
-            PackageCheck(
-                name=package.name,
-                pinned=package.version,
-                installed=have,
-                ok=ok,
-                drift=ok and have != package.version,
-                fix=None if ok else _install_fix([package.name], manifest),
+            installed[name.split(":", 1)[0]] = version
+    return installed
+
+
+def _check_packages(manifest: Manifest) -> list[PackageCheck]:
+    pinned = manifest.packages_for(Profile.HOST)
+    installed = _host_versions([p.name for p in pinned])
+    checks = [check_package(p, installed.get(p.name)) for p in pinned]
+    # What grading really runs: the scoring packages inside the built images.
+    for profile in SANDBOX_PROFILES:
+        rootfs = find_rootfs(profile, manifest)
+        if rootfs is None:
+            continue  # reported with the sandboxes
+        for package in manifest.scoring_packages(profile):
+            checks.append(
+                check_package(
+                    package, rootfs.installed.get(package.name), f"image {profile.value}"
+                )
             )
-        )
     return checks
 
 
@@ -110,8 +175,10 @@ def _check_tools(manifest: Manifest) -> list[ToolCheck]:
         matches = version is not None and (
             version.startswith(expected) or expected.startswith(version)
         )
-        # A scoring-relevant tool (an exact pin) must be the pinned version; others may drift.
-        ok = version is not None and (matches or pinned.match is not MatchRule.EXACT)
+        # A scoring tool from its Debian package must report the pin's upstream version;
+        # others (and another build earlier on PATH, like a pyenv python3) may drift.
+        from_package = path is not None and path.startswith(_DEBIAN_BIN_DIRS)
+        ok = version is not None and (matches or not pinned.scoring or not from_package)
         fix = None
         if not ok:
             fix = _install_fix([tool.package], manifest)
@@ -191,9 +258,15 @@ def _check_sandboxes(manifest: Manifest) -> list[SandboxCheck]:
 
 def run_doctor() -> DoctorReport:
     manifest = load_manifest()
+    try:
+        grading = grading_toolchain(manifest)
+    except RampError:
+        grading = None  # no images yet: reported with the sandboxes
     return DoctorReport(
         fingerprint=manifest.fingerprint(),
         profile_fingerprints={p.value: manifest.fingerprint(p) for p in Profile},
+        grading_fingerprint=None if grading is None else grading.fingerprint,
+        grading_versions={} if grading is None else grading.versions,
         tools=_check_tools(manifest),
         packages=_check_packages(manifest),
         sandboxes=_check_sandboxes(manifest),

@@ -10,6 +10,7 @@ files. Everything is keyed by the profile's manifest fingerprint and reused when
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import shutil
@@ -40,12 +41,14 @@ __all__ = [
     "TOOLCHAIN_STUBS",
     "WORKSPACE_MOUNT",
     "BuildMethod",
+    "GradingToolchain",
     "ImageBuildReport",
     "ImageInfo",
     "RootfsInfo",
     "build_toolchain",
     "find_image",
     "find_rootfs",
+    "grading_toolchain",
     "image_tag",
     "require_rootfs",
 ]
@@ -129,6 +132,32 @@ def require_rootfs(profile: Profile, manifest: Manifest | None = None) -> Rootfs
             f"the {profile.value} root file system is not built; run `ramp toolchain image`"
         )
     return info
+
+
+class GradingToolchain(BaseModel):
+    """What grading runs with: the scoring packages' versions as installed in the images.
+
+    A run records ``fingerprint`` when it is created and every submission when it is
+    graded; two scores are comparable when their fingerprints are equal (and, across
+    fingerprints, when `ramp golden verify` reproduces the golden artifacts on both).
+    """
+
+    fingerprint: str
+    versions: dict[str, str]
+
+
+def grading_toolchain(manifest: Manifest | None = None) -> GradingToolchain:
+    """The scoring versions of the built dev and minimal root file systems."""
+    manifest = manifest or load_manifest()
+    versions: dict[str, str] = {}
+    for profile in SANDBOX_PROFILES:
+        info = require_rootfs(profile, manifest)
+        for package in manifest.scoring_packages(profile):
+            installed = info.installed.get(package.name)
+            versions[f"{profile.value}/{package.name}"] = installed or "missing"
+    canonical = "\n".join(f"{key}={value}" for key, value in sorted(versions.items()))
+    digest = hashlib.sha256(canonical.encode()).hexdigest()[:16]
+    return GradingToolchain(fingerprint=digest, versions=versions)
 
 
 def find_image(

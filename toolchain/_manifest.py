@@ -9,9 +9,9 @@ import tomllib
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from toolchain._errors import ManifestError
 
@@ -39,8 +39,11 @@ class Profile(StrEnum):
 
 
 class MatchRule(StrEnum):
+    """How strictly an installed version must agree with its pin (see the manifest)."""
+
     EXACT = "exact"
     UPSTREAM = "upstream"
+    ANY = "any"
 
 
 class _Frozen(BaseModel):
@@ -54,14 +57,38 @@ class ProfileSpec(_Frozen):
 class PinnedPackage(_Frozen):
     name: str
     version: str
-    match: MatchRule = MatchRule.UPSTREAM
+    match: MatchRule = MatchRule.ANY
+    scoring: bool = Field(
+        default=False,
+        description="a different version can change a score or a golden artifact",
+    )
     profiles: tuple[Profile, ...]
+
+    @model_validator(mode="after")
+    def _scoring_is_pinned(self) -> Self:
+        if self.scoring and self.match is MatchRule.ANY:
+            raise ValueError(
+                f"package {self.name!r} is scoring but has match = 'any': a scoring package "
+                "needs 'exact' or 'upstream'"
+            )
+        return self
 
     def accepts(self, installed: str) -> bool:
         """Whether an installed Debian version satisfies this pin."""
         if self.match is MatchRule.EXACT:
             return installed == self.version
-        return upstream_version(installed) == upstream_version(self.version)
+        if self.match is MatchRule.UPSTREAM:
+            return upstream_version(installed) == upstream_version(self.version)
+        return True
+
+    def identity(self) -> tuple[str, str]:
+        """What of this pin decides an image's identity: the name, and for a scoring
+        package the part of the version its rule holds fixed."""
+        if not self.scoring:
+            return (self.name, "")
+        if self.match is MatchRule.EXACT:
+            return (self.name, self.version)
+        return (self.name, upstream_version(self.version))
 
 
 class ToolProbe(_Frozen):
@@ -103,10 +130,17 @@ class Manifest(_Frozen):
         names = {p.name for p in self.packages_for(profile)}
         return tuple(t for t in self.tools if t.package in names)
 
+    def scoring_packages(self, profile: Profile | None = None) -> tuple[PinnedPackage, ...]:
+        packages = self.packages if profile is None else self.packages_for(profile)
+        return tuple(p for p in packages if p.scoring)
+
     def fingerprint(self, profile: Profile | None = None) -> str:
         """A sha256 over what decides the toolchain's identity (all profiles, or one).
 
-        Image tags, root file systems and golden artifacts are keyed by it.
+        Image tags, root file systems and golden artifacts are keyed by it. It covers every
+        package's name but only the scoring pins' versions (as far as their rule holds
+        them), so Debian moving a non-scoring package, or a Debian revision of an
+        ``upstream`` pin, leaves it unchanged.
         """
         packages = self.packages if profile is None else self.packages_for(profile)
         identity = {
@@ -114,7 +148,7 @@ class Manifest(_Frozen):
             "suite": self.suite,
             "architecture": self.architecture,
             "profile": None if profile is None else profile.value,
-            "packages": sorted((p.name, p.version) for p in packages),
+            "packages": sorted(p.identity() for p in packages),
         }
         canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()

@@ -201,6 +201,7 @@ class Ledger(Closing):
         status: str = "created",
         run_id: str | None = None,
         created_at: datetime | None = None,
+        toolchain_fingerprint: str | None = None,
     ) -> Run:
         """Store a new run and its six stage rows (T0 open, T1..T5 locked)."""
         now = created_at if created_at is not None else utc_now()
@@ -219,6 +220,7 @@ class Ledger(Closing):
             label=label,
             status=status,
             created_at=now,
+            toolchain_fingerprint=toolchain_fingerprint,
         )
         if run_id is not None:
             run.id = run_id

@@ -160,6 +160,8 @@ class Run(LedgerModel, table=True):
     attempts_per_stage: int = 1
     budget_s: float | None = None
     golden_key: str
+    # The grading toolchain's fingerprint when the run was made (revision 0004).
+    toolchain_fingerprint: str | None = None
 
 
 class StageState(LedgerModel, table=True):
@@ -205,6 +207,8 @@ class Submission(LedgerModel, table=True):
     # Who is grading it, so a restarted grader can tell an orphaned "grading" row.
     grader_pid: int = Field(default_factory=os.getpid)
     grader_host: str | None = Field(default_factory=socket.gethostname)
+    # The grading toolchain's fingerprint it was graded with (revision 0004).
+    toolchain_fingerprint: str | None = None
 
 
 class CaseResult(LedgerModel, table=True):

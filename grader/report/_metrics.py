@@ -125,6 +125,7 @@ def _build(
             workload=run.workload,
             status=run.status,
             sandbox=run.sandbox,
+            toolchain=run.toolchain_fingerprint,
             attempts_per_stage=run.attempts_per_stage,
             budget_s=run.budget_s,
             created_at=run.created_at,

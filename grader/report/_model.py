@@ -65,6 +65,11 @@ class RunIdentity(_Frozen):
         description="the run's status in the ledger: created, running, finished or aborted"
     )
     sandbox: str
+    toolchain: str | None = Field(
+        default=None,
+        description="the grading toolchain's fingerprint the run was made with (the scoring "
+        "packages' versions in the images); runs are comparable when it is equal",
+    )
     attempts_per_stage: Count
     budget_s: float | None = Field(description="the run's wall-clock budget, if it had one")
     created_at: datetime

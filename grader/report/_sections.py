@@ -122,6 +122,7 @@ def _identity(run: RunMetrics) -> Facts:
             ("agent / model / harness", f"{ident.agent} / {ident.model} / {ident.harness or '-'}"),
             ("label", ident.label or "-"),
             ("status", ident.status),
+            ("sandbox / grading toolchain", f"{ident.sandbox} / {ident.toolchain or 'unknown'}"),
             ("created", fmt.when(ident.created_at)),
             ("finished", fmt.when(ident.finished_at)),
             (
