@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from golden._builder import GoldenBuild, build_golden
 from golden._corpus import Case, builtin_corpus, load_case_dir
-from golden._manifest import MANIFEST_PATH, GoldenManifest, compare, manifest_of
+from golden._manifest import MANIFEST_PATH, GoldenManifest, compare, key_note, manifest_of
 from golden._solution import reference_workspace
 from toolchain._errors import RampError
 
@@ -166,8 +166,14 @@ def verify_command(
         _fail(exc)
         return
     problems = compare(expected, build) + [f"{n}: {p}" for n, p in build.failures.items()]
+    note = key_note(expected, build)
     if as_json:
-        click.echo(json.dumps({"cases": len(cases), "problems": problems}, indent=1))
+        click.echo(
+            json.dumps({"cases": len(cases), "problems": problems, "key_note": note}, indent=1)
+        )
+        sys.exit(1 if problems else 0)
+    if note is not None:
+        click.echo(f"note: {note}")
     elif problems:
         click.echo(f"{len(problems)} problem(s):")
         for problem in problems:

@@ -162,6 +162,8 @@ class Run(LedgerModel, table=True):
     golden_key: str
     # The grading toolchain's fingerprint when the run was made (revision 0004).
     toolchain_fingerprint: str | None = None
+    # The run's own unprivileged uid (and gid) for its workspace and sandboxes (revision 0005).
+    sandbox_uid: int | None = Field(default=None, unique=True, index=True)
 
 
 class StageState(LedgerModel, table=True):

@@ -69,7 +69,7 @@ def test_a_ledger_written_at_0001_opens_at_head_with_its_data(fresh_url: str) ->
         engine.dispose()
 
     with Ledger.open(fresh_url) as ledger:
-        assert ledger.schema_revision() == head_revision() == "0004"
+        assert ledger.schema_revision() == head_revision() == "0005"
         old = ledger.get_run("r-00000old01")
         assert (old.agent, old.status, old.attempts_per_stage, old.label) == (
             "old-agent",
