@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
 import uuid
 from collections.abc import Callable, Sequence
@@ -22,6 +21,9 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from golden._corpus import Case, CaseKind, Split
+from golden._elf import ElfError, read_elf
+from golden._interface import check_ir_text, check_object
+from golden._measure import MeasureError, count_instructions, layout_of, timer_calls
 from golden._reference import (
     ARTIFACT_FILES,
     CASE_MOUNT,
@@ -30,11 +32,11 @@ from golden._reference import (
     REFERENCE_COMMANDS,
     Stage,
     case_script,
-    normalise_ast_ids,
     retarget_ir_for_rv64,
     runtime_script,
     t5_script,
 )
+from golden.scoring import CANONICAL_FORMS, canonical_ast, canonical_tokens
 from toolchain._errors import RampError
 from toolchain._image import SANDBOX_GID, SANDBOX_UID
 from toolchain._manifest import Profile, load_manifest
@@ -52,12 +54,19 @@ __all__ = [
 
 RUNTIME_DIR = Path(__file__).with_name("runtime")
 _META = "meta.json"
-_COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 # The container (docker) gets every core: parallel cases share one sandbox.
 _BUILD_LIMITS = ExecLimits(
     timeout_s=900, memory_mb=4096, pids=512, output_bytes=1 << 20, cpus=float(os.cpu_count() or 1)
 )
-_LEFTOVERS = ("T2.raw.json", "check.t3", MEASURED_BINARY, "check.t4.s", "check.t5")
+_LEFTOVERS = (
+    "T2.raw.json",
+    "check.t3",
+    MEASURED_BINARY,
+    "check.t4.o",
+    "check.t4.o.own",
+    "check.t4.callgrind",
+    "check.t5",
+)
 
 
 class GoldenBuildError(RampError):
@@ -77,6 +86,8 @@ class CaseArtifacts(BaseModel):
     expected_exit: int
     reference_instructions: int
     timed: bool
+    # The measurement runtime's record of the timer calls (golden/_measure.py), if any.
+    timer_calls: str | None = None
     cached: bool = False
 
 
@@ -104,8 +115,9 @@ def golden_key() -> str:
         (RUNTIME_DIR / "sylib.h").read_bytes(),
         (RUNTIME_DIR / "sylib.c").read_bytes(),
         commands.encode(),
-        case_script("x", has_stdin=True, timed=True).encode(),
+        case_script("x", has_stdin=True).encode(),
         t5_script("x", has_stdin=True).encode(),
+        f"canonical forms {CANONICAL_FORMS}".encode(),
     )[:16]
 
 
@@ -145,20 +157,48 @@ def _check(work: Path, tag: str, stdout: bytes, code: int) -> str | None:
     return None
 
 
+def _write_canonical(work: Path) -> None:
+    """T1 and T2 artifacts in their canonical forms: what the scorers read and the next
+    stage is given (golden.scoring._canonical), so golden and agent inputs look alike."""
+    tokens = canonical_tokens((work / ARTIFACT_FILES[Stage.T1]).read_bytes())
+    tree = canonical_ast((work / "T2.raw.json").read_bytes())
+    if tokens is None or tree is None:
+        raise GoldenBuildError("clang's token dump or JSON AST has no canonical form")
+    (work / ARTIFACT_FILES[Stage.T1]).write_text(tokens, encoding="utf-8")
+    (work / ARTIFACT_FILES[Stage.T2]).write_text(tree, encoding="utf-8")
+
+
+def _reference_count(work: Path) -> int:
+    """The T4 reference's count, measured exactly as an agent's T4 output is; the T3 and
+    T4 references must pass the interface check an agent's output must pass."""
+    problems = check_ir_text((work / ARTIFACT_FILES[Stage.T3]).read_text(encoding="utf-8"))
+    problems += check_ir_text((work / ARTIFACT_FILES[Stage.T4]).read_text(encoding="utf-8"))
+    try:
+        problems += check_object(read_elf(work / "check.t4.o"))
+        layout = layout_of(read_elf(work / MEASURED_BINARY))
+        measured = count_instructions(
+            (work / "check.t4.callgrind").read_text(errors="replace"), layout
+        )
+    except (ElfError, MeasureError, OSError) as exc:
+        raise GoldenBuildError(f"measuring the T4 reference failed: {exc}") from exc
+    if problems or measured.escapes:
+        found = [p.message for p in problems] + list(measured.escapes)
+        raise GoldenBuildError(f"the reference IR breaks the interface: {'; '.join(found)}")
+    if measured.counted <= 0:
+        raise GoldenBuildError("callgrind counted no instruction of the T4 reference")
+    return measured.counted
+
+
 def _build_case(box: Sandbox, root: Path, final: Path, case: Case) -> CaseArtifacts:
     work = root / case.name
     work.mkdir()
     if os.geteuid() == 0:
         os.chown(work, SANDBOX_UID, SANDBOX_GID)  # the sandbox user writes the artifacts
     timed = "starttime" in case.source.read_text(encoding="utf-8", errors="replace")
-    first = box.exec(
-        case_script(case.name, has_stdin=case.stdin is not None, timed=timed), cwd=case.name
-    )
+    first = box.exec(case_script(case.name, has_stdin=case.stdin is not None), cwd=case.name)
     if first.outcome is not Outcome.OK:
         raise GoldenBuildError(f"reference pipeline failed: {first.detail}\n{first.stderr[-2000:]}")
-    (work / ARTIFACT_FILES[Stage.T2]).write_text(
-        normalise_ast_ids((work / "T2.raw.json").read_text(encoding="utf-8")), encoding="utf-8"
-    )
+    _write_canonical(work)
     (work / "T5.input.ll").write_text(
         retarget_ir_for_rv64((work / ARTIFACT_FILES[Stage.T4]).read_text(encoding="utf-8")),
         encoding="utf-8",
@@ -179,9 +219,7 @@ def _build_case(box: Sandbox, root: Path, final: Path, case: Case) -> CaseArtifa
         problem = _check(work, tag, stdout, code)
         if problem:
             raise GoldenBuildError(problem)
-    counted = _COLLECTED.search((work / "check.t4.callgrind").read_text(errors="replace"))
-    if counted is None or int(counted.group(1)) <= 0:
-        raise GoldenBuildError("callgrind reported no instruction count for the T4 reference")
+    counted = _reference_count(work)
     (work / "expected.out").write_bytes(stdout)
     for leftover in _LEFTOVERS:
         (work / leftover).unlink(missing_ok=True)
@@ -194,8 +232,9 @@ def _build_case(box: Sandbox, root: Path, final: Path, case: Case) -> CaseArtifa
         hashes={s: _file_hash(work / ARTIFACT_FILES[s]) for s in Stage},
         expected_stdout=final / "expected.out",
         expected_exit=code,
-        reference_instructions=int(counted.group(1)),
+        reference_instructions=counted,
         timed=timed,
+        timer_calls=timer_calls((work / "check.t4.stderr").read_text(errors="replace")),
     )
     (work / _META).write_text(info.model_dump_json(indent=2), encoding="utf-8")
     if final.exists():

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Mapping
 from enum import StrEnum
+
+from golden._measure import AGENT_SECTION, CALLGRIND_OPTIONS
 
 __all__ = [
     "ARTIFACT_FILES",
@@ -24,8 +27,8 @@ __all__ = [
     "RUNTIME_OBJECTS",
     "Stage",
     "case_script",
+    "link_command",
     "measure_command",
-    "normalise_ast_ids",
     "retarget_ir_for_rv64",
     "runtime_script",
     "t5_script",
@@ -58,33 +61,60 @@ ARTIFACT_FILES: dict[Stage, str] = {
 RV64_FLAGS = "--target=riscv64-unknown-linux-gnu -march=rv64gc -mabi=lp64d -fno-addrsig"
 LLC_RV64 = "llc-19 -mtriple=riscv64-unknown-linux-gnu -mattr=+m,+a,+f,+d,+c -O2"
 # T4 performance is measured on the IR alone: one fixed back-end-only pipeline, a static
-# link (no dynamic loader in the count), and an empty environment, so the count is the
-# same in every sandbox backend.
-LLC_X86_MEASURE = "llc-19 -O2 -relocation-model=pic"
-MEASURE_PREFIX = "env -i /usr/bin/valgrind --tool=callgrind --callgrind-out-file=/dev/null"
+# link (no dynamic loader), and an empty environment, so the count is the same in every
+# sandbox backend. What is counted is defined in golden/_measure.py.
+LLC_X86_MEASURE = "llc-19 -O2 -relocation-model=pic -filetype=obj"
+MEASURE_PREFIX = f"env -i {{environment}}/usr/bin/valgrind {CALLGRIND_OPTIONS}"
 MEASURED_BINARY = "measured"
+_CALLGRIND_FILE = "callgrind.out"
 
 
-def measure_command(binary: str, stdin: str, stdout: str, report: str, *, timed: bool) -> str:
-    """Shell text that counts ``binary``'s instructions; leaves its exit status in $status.
+def link_command(obj: str, runtime: str, binary: str, *, static: bool) -> str:
+    """Shell text linking a T3/T4 object with a runtime object into ``binary``.
 
-    The program runs from a fresh directory whose path always has the same length, under
-    the same name and with an empty environment: its path and environment are on its
-    stack, and their lengths change the count (by a few instructions, but they do).
+    Every symbol of the module but ``main`` becomes local first, so nothing it defines can
+    stand in for a symbol of the runtime or libc; its code moves to a section of its own
+    (``AGENT_SECTION``), which is where the T4 measurement finds it.
     """
-    collect = "--collect-atstart=no " if timed else ""
+    own = shlex.quote(obj + ".own")
+    return (
+        f"llvm-objcopy-19 --keep-global-symbol=main --rename-section .text={AGENT_SECTION} "
+        f"{shlex.quote(obj)} {own} && clang-19 {'-static ' if static else ''}{own} "
+        f"{shlex.quote(runtime)} -o {shlex.quote(binary)}"
+    )
+
+
+def measure_command(
+    binary: str,
+    stdin: str,
+    stdout: str,
+    callgrind: str,
+    stderr: str,
+    environment: Mapping[str, str] | None = None,
+) -> str:
+    """Shell text that runs ``binary`` under callgrind; leaves its exit status in $status.
+
+    Callgrind's per-instruction output lands in ``callgrind``, the program's and valgrind's
+    stderr in ``stderr``. The program runs from a fresh directory whose path always has the
+    same length, under the same name and with an empty environment (``environment`` is for
+    tests that vary glibc's tunables): its path and environment are on its stack, and their
+    lengths change what the C start-up executes.
+    """
+    variables = "".join(f"{shlex.quote(k + '=' + v)} " for k, v in (environment or {}).items())
+    prefix = MEASURE_PREFIX.format(environment=variables)
     return (
         "d=$(mktemp -d /tmp/ramp-measure-XXXXXXXXXXXX) && cp "
         + shlex.quote(binary)
-        + f' "$d/{MEASURED_BINARY}" && (cd "$d" && exec {MEASURE_PREFIX} {collect}'
-        + f"./{MEASURED_BINARY}) < {shlex.quote(stdin)} > {shlex.quote(stdout)} "
-        + f'2> {shlex.quote(report)}; status=$?; rm -rf "$d"'
+        + f' "$d/{MEASURED_BINARY}" && (cd "$d" && exec {prefix} '
+        + f"--callgrind-out-file={_CALLGRIND_FILE} ./{MEASURED_BINARY}) < {shlex.quote(stdin)} "
+        + f"> {shlex.quote(stdout)} 2> {shlex.quote(stderr)}; status=$?; "
+        + f'cp "$d/{_CALLGRIND_FILE}" {shlex.quote(callgrind)} 2> /dev/null; rm -rf "$d"'
     )
 
 
 RUNTIME_OBJECTS = {
     "x86": "sylib.x86.o",
-    "x86-callgrind": "sylib.callgrind.x86.o",
+    "x86-measure": "sylib.measure.x86.o",
     "rv64": "sylib.rv64.o",
 }
 
@@ -106,19 +136,19 @@ def runtime_script() -> str:
             "set -eu",
             f"mkdir -p {LIB_DIR}",
             f"clang-19 -O2 -c {src} -o {LIB_DIR}/{RUNTIME_OBJECTS['x86']}",
-            f"clang-19 -O2 -DRAMP_CALLGRIND -c {src} -o {LIB_DIR}/{RUNTIME_OBJECTS['x86-callgrind']}",
+            f"clang-19 -O2 -DRAMP_MEASURE -c {src} -o {LIB_DIR}/{RUNTIME_OBJECTS['x86-measure']}",
             f"clang-19 {RV64_FLAGS} -O2 -c {src} -o {LIB_DIR}/{RUNTIME_OBJECTS['rv64']}",
         ]
     )
 
 
-def case_script(name: str, *, has_stdin: bool, timed: bool) -> str:
+def case_script(name: str, *, has_stdin: bool) -> str:
     """Make every artifact of one case in the current directory, then run the checks.
 
     The checks run the T3 and T4 artifacts natively and the T5 artifact under qemu, each
-    with the case's stdin, recording stdout and exit code; the T4 run is under callgrind,
-    counting instructions (between starttime() and stoptime() when the program times
-    itself), which is the reference for T4's score.
+    with the case's stdin, recording stdout and exit code; the T4 artifact is built and run
+    under callgrind exactly as an agent's T4 output is (``check.t4.o``, the executable and
+    the callgrind output give the reference count, golden/_measure.py).
     """
     source = f"{CASE_MOUNT}/{name}.sy"
     stdin = f"{CASE_MOUNT}/{name}.in" if has_stdin else "/dev/null"
@@ -132,11 +162,15 @@ def case_script(name: str, *, has_stdin: bool, timed: bool) -> str:
         REFERENCE_COMMANDS[Stage.T3],
         REFERENCE_COMMANDS[Stage.T4],
         f"clang-19 T3.ll {lib}/{RUNTIME_OBJECTS['x86']} -o check.t3",
-        f"{LLC_X86_MEASURE} T4.ll -o check.t4.s",
-        f"clang-19 -static check.t4.s {lib}/{RUNTIME_OBJECTS['x86-callgrind']} -o {MEASURED_BINARY}",
+        f"{LLC_X86_MEASURE} T4.ll -o check.t4.o",
+        link_command(
+            "check.t4.o", f"{lib}/{RUNTIME_OBJECTS['x86-measure']}", MEASURED_BINARY, static=True
+        ),
         "set +e",
         f"./check.t3 < {quoted(stdin)} > check.t3.out 2> /dev/null; echo $? > check.t3.exit",
-        measure_command(MEASURED_BINARY, stdin, "check.t4.out", "check.t4.callgrind", timed=timed)
+        measure_command(
+            MEASURED_BINARY, stdin, "check.t4.out", "check.t4.callgrind", "check.t4.stderr"
+        )
         + "; echo $status > check.t4.exit",
     ]
     return "\n".join(lines)
@@ -155,26 +189,6 @@ def t5_script(name: str, *, has_stdin: bool) -> str:
             "echo $? > check.t5.exit",
         ]
     )
-
-
-_POINTER = re.compile(r'"0x[0-9a-f]{5,}"')
-
-
-def normalise_ast_ids(text: str) -> str:
-    """Renumber clang's pointer ids in order of first appearance (they change every run).
-
-    Every occurrence of the same pointer maps to the same new id, so references between
-    nodes (``referencedDecl``, ``previousDecl``...) stay consistent.
-    """
-    table: dict[str, str] = {}
-
-    def renumber(match: re.Match[str]) -> str:
-        pointer = match.group(0)
-        if pointer not in table:
-            table[pointer] = f'"0x{len(table) + 1:x}"'
-        return table[pointer]
-
-    return _POINTER.sub(renumber, text)
 
 
 _TARGET_LINE = re.compile(r"^target (datalayout|triple) = .*\n", re.MULTILINE)

@@ -16,7 +16,7 @@ import stat
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -37,12 +37,15 @@ from golden import (
 from golden._builder import RUNTIME_DIR
 from golden._judge import Judge
 from golden._stages import Environment
+from grader._handoff import NOT_ACCEPTED, canonical_file, no_input
 from grader._integrity import Finding, FindingKind, scan_workspace
+from grader._snapshot import take_snapshot
+from grader._store import OutputStore, StoredOutput
 from toolchain._errors import RampError
-from toolchain._image import FINDINGS_MOUNT
+from toolchain._image import FINDINGS_MOUNT, SANDBOX_UID
 from toolchain._manifest import Profile
 from toolchain._paths import ramp_home
-from toolchain.sandbox import ExecLimits, Mount, Outcome, SandboxSpec, open_sandbox
+from toolchain.sandbox import ExecLimits, ExecPolicy, Mount, Outcome, SandboxSpec, open_sandbox
 
 __all__ = [
     "CaseOutcome",
@@ -64,6 +67,8 @@ _BUILD_DISK_MB = 2048
 # what the outputs being written at one time may hold.
 _CHAIN_OUTPUT_BYTES = 4 << 30
 _CHAIN_DISK_MB = 3072
+# How much of a finding's record is kept as evidence.
+_EVIDENCE_BYTES = 4096
 
 
 class GradingError(RampError):
@@ -96,6 +101,8 @@ class GradeReport(BaseModel):
     build_log_tail: str
     cases: int
     duration_s: float
+    # Per passed stage (but T5), each case's frozen chained output (None: none accepted).
+    outputs: dict[Stage, dict[str, StoredOutput | None]] = Field(default_factory=dict)
 
 
 def hidden_cases() -> tuple[Case, ...]:
@@ -120,12 +127,6 @@ def _require_build_script(workspace: Path) -> None:
         )
 
 
-def _snapshot(workspace: Path, target: Path) -> None:
-    """A private copy: the agent cannot change what is graded while it is graded."""
-    _require_build_script(workspace)
-    shutil.copytree(workspace, target, symlinks=True, dirs_exist_ok=True)
-
-
 def _mean(outcomes: Iterable[CaseOutcome]) -> float:
     scores = [o.score for o in outcomes]
     return round(sum(scores) / len(scores), 4) if scores else 0.0
@@ -135,8 +136,16 @@ class _Chain:
     """Runs the agent's stage programs over all cases, one sandbox per stage and input set."""
 
     def __init__(
-        self, snapshot: Path, work: Path, cases: Sequence[Case], backend: str, jobs: int
+        self,
+        snapshot: Path,
+        work: Path,
+        cases: Sequence[Case],
+        backend: str,
+        jobs: int,
+        *,
+        uid: int = SANDBOX_UID,
     ) -> None:
+        self.uid = uid  # the run's own uid (gid: the same number) runs its programs
         self.snapshot = snapshot
         self.work = work
         self.cases = cases
@@ -184,7 +193,11 @@ class _Chain:
             limits=limits.merged(cpus=float(self.jobs)),
             mounts=tuple(mounts),
             labels={"io.ramp.purpose": "grading"},
+            uid=self.uid,
+            gid=self.uid,
             disk_mb=_CHAIN_DISK_MB,
+            # Executes only the read-only snapshot and /usr; nothing it writes can run.
+            exec_policy=ExecPolicy(),
         )
         program = f"bin/{stage.value.lower()}"
         suffix_out = spec_stage.output.suffix
@@ -221,25 +234,36 @@ class _Chain:
 
             with ThreadPoolExecutor(max_workers=self.jobs) as pool:
                 results = dict(pool.map(one, inputs))
+        self._record_calls(stage, findings_dir, private)
+        return results
+
+    def _record_calls(self, stage: Stage, findings_dir: Path, private: Path) -> None:
+        """A finding for what the refusing toolchain stubs recorded in /ramp/findings.
+
+        The record is written where stage programs can write too: its text is evidence for
+        the ledger and the reports (cut to a few KB), never something shown to the agent.
+        """
+        program = f"bin/{stage.value.lower()}"
         calls = _claim_output(findings_dir / "toolchain-calls", private / "toolchain-calls")
         if isinstance(calls, str):
             self.findings.append(
                 Finding(
-                    kind=FindingKind.TOOLCHAIN_CALL,
-                    stage=stage.value,
+                    kind=FindingKind.FINDINGS_TAMPER,
+                    stage=stage,
                     detail=f"{program} tampered with the record of toolchain calls ({calls})",
                 )
             )
         elif isinstance(calls, Path):
-            called = sorted(set(calls.read_text(errors="replace").split()))
+            with calls.open("rb") as handle:
+                recorded = handle.read(_EVIDENCE_BYTES).decode("utf-8", errors="replace")
             self.findings.append(
                 Finding(
                     kind=FindingKind.TOOLCHAIN_CALL,
-                    stage=stage.value,
-                    detail=f"{program} tried to run the reference toolchain ({', '.join(called)[:200]})",
+                    stage=stage,
+                    detail=f"{program} tried to run the reference toolchain; the record "
+                    f"says: {' '.join(recorded.split())}",
                 )
             )
-        return results
 
 
 def _claim_output(written: Path, private: Path) -> Path | str | None:
@@ -283,6 +307,112 @@ def _judge_all(
         return sorted(pool.map(one, produced), key=lambda o: o.case)
 
 
+_NOT_GRADED = "the workspace was not graded (see the integrity findings)"
+
+
+class _StageRunner:
+    """Runs one stage's program over an input set and hands its outputs on canonically."""
+
+    def __init__(
+        self, chain: _Chain, golden: dict[str, CaseArtifacts], runnable: bool, work: Path
+    ) -> None:
+        self.chain, self.golden, self.runnable = chain, golden, runnable
+        self.work = work
+
+    def run(
+        self, stage: Stage, inputs: Mapping[str, Path | str], label: str
+    ) -> tuple[dict[str, Path | str], dict[str, Path | str]]:
+        """What the next stage receives and what is judged, per case (a path or why not).
+
+        T1 and T2 are judged on the canonical form they hand on; T0 on what it wrote (its
+        hand-off is the reference text when that scored 100); T3..T5 hand on what they wrote.
+        """
+        ready = {n: p for n, p in inputs.items() if isinstance(p, Path)}
+        produced: dict[str, Path | str]
+        if self.runnable:
+            produced = self.chain.run(stage, ready, label)
+        else:
+            produced = dict.fromkeys(ready, _NOT_GRADED)
+        for name, value in inputs.items():
+            if isinstance(value, str):
+                produced[name] = no_input(value)
+        directory = _scratch(self.work, f"{label}-{stage.value}-canonical")
+        handed: dict[str, Path | str] = {}
+        judged: dict[str, Path | str] = {}
+        for name, output in produced.items():
+            if isinstance(output, str):
+                handed[name] = judged[name] = output
+                continue
+            golden_t0 = self.golden[name].artifacts[Stage.T0] if stage is Stage.T0 else None
+            form = canonical_file(stage, output, directory / output.name, golden_t0)
+            handed[name] = form
+            canonical_judged = isinstance(form, Path) and stage in (Stage.T1, Stage.T2)
+            judged[name] = form if canonical_judged else output
+        return handed, judged
+
+
+def _first_to_run(wanted: Stage, effective: set[Stage], upstream: bool) -> int:
+    """The first stage whose program must run: ``wanted`` when its inputs are given (the
+    stored outputs of the stage before, or golden ones), else back to where they are."""
+    index = STAGES.index(wanted)
+    while not upstream and index > 0 and STAGES[index - 1] not in effective:
+        index -= 1
+    return index
+
+
+def _zeroed(grade: StageGrade, auto_resurrect: bool) -> StageGrade:
+    """A stage graded with an integrity finding: 0 chained and isolated, not passed."""
+    return grade.model_copy(
+        update={
+            "chained_score": 0.0,
+            "isolated_score": 0.0,
+            "passed": False,
+            "propagation_loss": 0.0,
+            "resurrected": grade.resurrected or auto_resurrect,
+        }
+    )
+
+
+def _tamper_findings(stage: Stage, outcomes: Iterable[CaseOutcome]) -> list[Finding]:
+    """The judge marks a measurement a program interfered with (``details["integrity"]``)."""
+    return [
+        Finding(
+            kind=FindingKind.MEASUREMENT_TAMPER,
+            stage=stage,
+            detail=f"case {o.case}: {o.diagnosis}",
+        )
+        for o in outcomes
+        if o.details.get("integrity") == FindingKind.MEASUREMENT_TAMPER
+    ]
+
+
+def _build(
+    workspace: Path,
+    root: Path,
+    backend: str,
+    uid: int,
+    private: bool,
+    say: Callable[[str], None],
+) -> tuple[Path, list[Finding], bool, str]:
+    """Snapshot, scan and build: the snapshot, findings so far, whether it built, log tail."""
+    snapshot = root / "snapshot"
+    take_snapshot(workspace, snapshot, uid=None if private else uid)
+    snapshot.chmod(0o755)
+    findings = scan_workspace(snapshot)
+    say("build.sh")
+    build_spec = SandboxSpec(
+        profile=Profile.DEV, limits=_BUILD_LIMITS, disk_mb=_BUILD_DISK_MB, uid=uid, gid=uid
+    )
+    with open_sandbox(snapshot, backend, build_spec) as box:
+        built = box.exec(["./build.sh"])
+    build_ok = built.outcome is Outcome.OK
+    if build_ok:
+        findings = _merge(findings, scan_workspace(snapshot))
+    else:
+        findings.append(Finding(kind=FindingKind.BUILD_FAILED, detail=f"build.sh: {built.detail}"))
+    return snapshot, findings, build_ok, (built.stdout + built.stderr)[-4000:]
+
+
 def grade_workspace(
     workspace: Path,
     stages: Sequence[Stage] = STAGES,
@@ -294,12 +424,26 @@ def grade_workspace(
     jobs: int | None = None,
     pass_threshold: float = PASS_THRESHOLD,
     on_progress: Callable[[str], None] | None = None,
+    uid: int = SANDBOX_UID,
+    upstream: Mapping[str, Path | str] | None = None,
+    store: OutputStore | None = None,
+    private: bool = False,
 ) -> GradeReport:
     """Grade ``stages`` of ``workspace`` on ``cases`` (default: the hidden set).
 
     ``resurrected`` stages use golden artifacts downstream; with ``auto_resurrect`` a stage
     graded here whose chained score is below the threshold is resurrected for the stages
-    after it, as the protocol does.
+    after it, as the protocol does. ``uid`` is the run's own uid: build.sh and the stage
+    programs run as it (the shared sandbox user by default).
+
+    ``upstream`` is the chained input of the first stage graded (per case, a file or why
+    there is none): the outputs frozen when the stage before it was graded. With it, or
+    when the stage before is resurrected, no earlier stage program runs; without, the
+    chain runs from the last golden input (T0 for a one-shot grading). With a ``store``,
+    the chained outputs of every passed stage but T5 are frozen in it
+    (``GradeReport.outputs``). Any integrity finding zeroes every stage graded here.
+    ``private``: ``workspace`` is a snapshot only the grader can reach (the stage
+    machine's), copied as it is; any other is read through a confined worker as ``uid``.
     """
     started = time.monotonic()
     say = on_progress or (lambda _message: None)
@@ -314,101 +458,32 @@ def grade_workspace(
     if golden_build.failures:
         raise GradingError(f"golden artifacts could not be built: {golden_build.failures}")
     golden = {c.name: c for c in golden_build.cases}
-    graded_kinds = {s: set(stage_specs()[s].graded_kinds) for s in wanted}
     root = ramp_home() / "grading" / uuid.uuid4().hex[:12]
     root.mkdir(parents=True)
     root.chmod(0o755)
     try:
-        snapshot = _scratch(root, "snapshot")
-        _snapshot(workspace, snapshot)
-        findings = scan_workspace(snapshot)
-        say("build.sh")
-        build_spec = SandboxSpec(profile=Profile.DEV, limits=_BUILD_LIMITS, disk_mb=_BUILD_DISK_MB)
-        with open_sandbox(snapshot, backend, build_spec) as box:
-            built = box.exec(["./build.sh"])
-        build_ok = built.outcome is Outcome.OK
-        build_tail = (built.stdout + built.stderr)[-4000:]
-        if build_ok:
-            findings = _merge(findings, scan_workspace(snapshot))
-        else:
-            findings.append(
-                Finding(kind=FindingKind.BUILD_FAILED, detail=f"build.sh: {built.detail}")
-            )
+        snapshot, findings, build_ok, build_tail = _build(
+            workspace, root, backend, uid, private, say
+        )
         blocked = {f.kind for f in findings} & {
             FindingKind.TOOLCHAIN_COPY,
             FindingKind.WORKSPACE_TOO_LARGE,
         }
-        chain = _Chain(snapshot, _scratch(root, "work"), chosen, backend, jobs)
-        sources = {c.name: c.source for c in chosen}
-        effective = set(resurrected)
-        grades: list[StageGrade] = []
-        previous_chain: dict[str, Path | str] = {}
+        work = _scratch(root, "work")
+        chain = _Chain(snapshot, work, chosen, backend, jobs, uid=uid)
+        runner = _StageRunner(chain, golden, build_ok and not blocked, work)
+        context = _Context(chosen, golden, jobs, pass_threshold, auto_resurrect, say)
         with Judge(chosen, backend=backend) as judge:
-            for stage in STAGES[: STAGES.index(wanted[-1]) + 1]:
-                stage_started = time.monotonic()
-                index = STAGES.index(stage)
-                before = STAGES[index - 1] if index else None
-                golden_inputs: dict[str, Path | str] = (
-                    dict(sources)
-                    if before is None
-                    else {n: g.artifacts[before] for n, g in golden.items()}
-                )
-                from_golden = before is None or before in effective
-                chained_inputs = golden_inputs if from_golden else previous_chain
-                runnable = {n: p for n, p in chained_inputs.items() if isinstance(p, Path)}
-                say(f"{stage.value}: running the chain")
-                if build_ok and not blocked:
-                    outputs = chain.run(stage, runnable, "chained")
-                else:
-                    outputs = {
-                        n: "the workspace was not graded (see the integrity findings)"
-                        for n in sources
-                    }
-                for name, value in chained_inputs.items():
-                    if isinstance(value, str):
-                        outputs[name] = f"no input: the upstream stage failed ({value})"
-                previous_chain = outputs
-                if stage not in wanted:
-                    continue
-                in_scope = {c.name for c in chosen if c.kind in graded_kinds[stage]}
-                if not in_scope:
-                    # A case set without the stage's kinds (a user's --cases DIR, say):
-                    # grade the stage on all of it rather than on nothing.
-                    in_scope = {c.name for c in chosen}
-                say(f"{stage.value}: judging")
-                chained = _judge_all(judge, stage, golden, {n: outputs[n] for n in in_scope}, jobs)
-                if from_golden:
-                    isolated = chained
-                else:
-                    isolated_outputs: dict[str, Path | str]
-                    if build_ok and not blocked:
-                        isolated_outputs = chain.run(
-                            stage,
-                            {n: p for n in in_scope if isinstance(p := golden_inputs[n], Path)},
-                            "isolated",
-                        )
-                    else:
-                        isolated_outputs = {n: "the workspace was not graded" for n in in_scope}
-                    isolated = _judge_all(judge, stage, golden, isolated_outputs, jobs)
-                stage_findings = [f for f in chain.findings if f.stage == stage.value]
-                chained_score, isolated_score = _mean(chained), _mean(isolated)
-                if stage_findings:
-                    chained_score = isolated_score = 0.0
-                grade = StageGrade(
-                    stage=stage,
-                    chained_score=chained_score,
-                    isolated_score=isolated_score,
-                    passed=chained_score >= pass_threshold,
-                    propagation_loss=round(isolated_score - chained_score, 4),
-                    chained=chained,
-                    isolated=isolated,
-                    duration_s=round(time.monotonic() - stage_started, 3),
-                )
-                if auto_resurrect and not grade.passed:
-                    effective.add(stage)
-                    grade = grade.model_copy(update={"resurrected": True})
-                grades.append(grade)
+            grades, handed = context.grade(
+                runner, judge, wanted, set(resurrected), upstream, findings
+            )
         findings = _merge(findings, chain.findings)
+        findings = _merge(
+            findings, [f for g in grades for f in _tamper_findings(g.stage, g.chained + g.isolated)]
+        )
+        if findings:
+            grades = [_zeroed(g, auto_resurrect) for g in grades]
+        outputs = _freeze(grades, handed, store) if store is not None else {}
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return GradeReport(
@@ -418,9 +493,129 @@ def grade_workspace(
         build_log_tail=build_tail,
         cases=len(chosen),
         duration_s=round(time.monotonic() - started, 3),
+        outputs=outputs,
     )
 
 
+def _freeze(
+    grades: Sequence[StageGrade],
+    handed: Mapping[Stage, Mapping[str, Path | str]],
+    store: OutputStore,
+) -> dict[Stage, dict[str, StoredOutput | None]]:
+    """Put the hand-off of every passed stage with a next stage into the store."""
+    frozen: dict[Stage, dict[str, StoredOutput | None]] = {}
+    for grade in grades:
+        if not grade.passed or grade.stage is Stage.T5:
+            continue
+        frozen[grade.stage] = {
+            name: store.put(value) if isinstance(value, Path) else None
+            for name, value in sorted(handed[grade.stage].items())
+        }
+    return frozen
+
+
+class _Context:
+    """What grading the stages one after another needs besides the runner and the judge."""
+
+    def __init__(
+        self,
+        chosen: Sequence[Case],
+        golden: dict[str, CaseArtifacts],
+        jobs: int,
+        pass_threshold: float,
+        auto_resurrect: bool,
+        say: Callable[[str], None],
+    ) -> None:
+        self.chosen, self.golden, self.jobs = chosen, golden, jobs
+        self.pass_threshold, self.auto_resurrect, self.say = pass_threshold, auto_resurrect, say
+
+    def _inputs(self, stage: Stage) -> dict[str, Path | str]:
+        index = STAGES.index(stage)
+        if index == 0:
+            return {c.name: c.source for c in self.chosen}
+        return {n: g.artifacts[STAGES[index - 1]] for n, g in self.golden.items()}
+
+    def _in_scope(self, stage: Stage) -> set[str]:
+        kinds = set(stage_specs()[stage].graded_kinds)
+        in_scope = {c.name for c in self.chosen if c.kind in kinds}
+        # A case set without the stage's kinds (a user's --cases DIR, say): grade the stage
+        # on all of it rather than on nothing.
+        return in_scope or {c.name for c in self.chosen}
+
+    def grade(
+        self,
+        runner: _StageRunner,
+        judge: Judge,
+        wanted: Sequence[Stage],
+        effective: set[Stage],
+        upstream: Mapping[str, Path | str] | None,
+        findings: Sequence[Finding],
+    ) -> tuple[list[StageGrade], dict[Stage, dict[str, Path | str]]]:
+        """Every stage from the first that must run to the last wanted; the grades of the
+        wanted ones and what each of them hands on."""
+        first = _first_to_run(wanted[0], effective, upstream is not None)
+        grades: list[StageGrade] = []
+        handed: dict[Stage, dict[str, Path | str]] = {}
+        previous: dict[str, Path | str] = {}
+        for index in range(first, STAGES.index(wanted[-1]) + 1):
+            stage = STAGES[index]
+            stage_started = time.monotonic()
+            golden_inputs = self._inputs(stage)
+            from_golden = index == 0 or STAGES[index - 1] in effective
+            if from_golden:
+                chained_inputs = golden_inputs
+            elif index == first and upstream is not None:
+                chained_inputs = {c.name: upstream.get(c.name, NOT_ACCEPTED) for c in self.chosen}
+            else:
+                chained_inputs = previous
+            self.say(f"{stage.value}: running the chain")
+            previous, judged = runner.run(stage, chained_inputs, "chained")
+            if stage not in wanted:
+                continue
+            handed[stage] = previous
+            in_scope = self._in_scope(stage)
+            self.say(f"{stage.value}: judging")
+            chained = _judge_all(
+                judge, stage, self.golden, {n: judged[n] for n in in_scope}, self.jobs
+            )
+            if from_golden:
+                isolated = chained
+            else:
+                scoped = {n: golden_inputs[n] for n in in_scope}
+                _, isolated_judged = runner.run(stage, scoped, "isolated")
+                isolated = _judge_all(judge, stage, self.golden, isolated_judged, self.jobs)
+            grade = self._grade(stage, chained, isolated, stage_started)
+            if findings or runner.chain.findings:
+                grade = _zeroed(grade, self.auto_resurrect)
+            if self.auto_resurrect and not grade.passed:
+                effective.add(stage)
+                grade = grade.model_copy(update={"resurrected": True})
+            grades.append(grade)
+        return grades, handed
+
+    def _grade(
+        self,
+        stage: Stage,
+        chained: list[CaseOutcome],
+        isolated: list[CaseOutcome],
+        stage_started: float,
+    ) -> StageGrade:
+        chained_score, isolated_score = _mean(chained), _mean(isolated)
+        return StageGrade(
+            stage=stage,
+            chained_score=chained_score,
+            isolated_score=isolated_score,
+            passed=chained_score >= self.pass_threshold,
+            propagation_loss=round(isolated_score - chained_score, 4),
+            chained=chained,
+            isolated=isolated,
+            duration_s=round(time.monotonic() - stage_started, 3),
+        )
+
+
 def _merge(first: list[Finding], second: list[Finding]) -> list[Finding]:
-    seen = {(f.kind, f.detail, f.stage) for f in first}
-    return first + [f for f in second if (f.kind, f.detail, f.stage) not in seen]
+    """Both lists, each finding once (the chained and isolated runs may find the same)."""
+    unique: dict[tuple[str, str, Stage | None], Finding] = {}
+    for finding in [*first, *second]:
+        unique.setdefault((finding.kind, finding.detail, finding.stage), finding)
+    return list(unique.values())

@@ -1,127 +1,130 @@
 """Integrity checks on a submitted workspace: copies of the reference toolchain, size caps.
 
 Stage programs run where no clang/LLVM exists, so calling it cannot make them pass; these
-checks make the attempt visible. A workspace file whose content equals a file of the
-reference toolchain (the LLVM/clang binaries and libraries of the development image) is a
-finding, and so is a workspace over the size cap.
+checks make the attempt visible. A workspace file carrying machine code that only the
+reference toolchain has (compilers, assemblers, linkers, LLVM/clang libraries of the
+development image: see ``grader._codeprints``) is a finding, whatever the file is called
+and however it was trimmed, stripped or packed; so are files that carry such code only
+together, and a workspace over the size cap.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from collections.abc import Iterator
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import BaseModel
 
-from toolchain._image import require_rootfs
-from toolchain._manifest import Profile
-from toolchain._paths import ramp_home
+from golden import Stage
+from grader._codeprints import MATCH_THRESHOLD_BYTES, CodeMatch, CodePrints, toolchain_prints
+from grader._codeprints import match_file as _match_file
 
 __all__ = [
     "MAX_WORKSPACE_BYTES",
     "Finding",
     "FindingKind",
     "scan_workspace",
-    "toolchain_fingerprints",
 ]
 
 MAX_WORKSPACE_BYTES = 512 << 20
-# Small files (scripts, config) say nothing about which binary they are.
-_MIN_TOOL_BYTES = 64 << 10
-_TOOL_DIRS = ("usr/lib/llvm-19", "usr/bin", "usr/lib/x86_64-linux-gnu")
-_TOOL_MARKERS = ("clang", "llvm", "llc", "lld", "opt", "LLVM")
+# Files below the threshold are pooled (a copy cut into pieces) only when toolchain code is
+# at least this share of their bytes: a piece of a copy is mostly code, an honest binary
+# holds a stray chunk at most. Padding every piece a hundredfold to slip under it would
+# take libLLVM alone (58 MB of code) far past the workspace cap.
+_POOL_MIN_SHARE = 0.01
 
 
-class FindingKind:
+class FindingKind(StrEnum):
+    """The fixed categories of finding: all an agent is ever told of one."""
+
     TOOLCHAIN_COPY = "toolchain-copy"
     TOOLCHAIN_CALL = "toolchain-call"
+    FINDINGS_TAMPER = "findings-tamper"
+    MEASUREMENT_TAMPER = "measurement-tamper"
     WORKSPACE_TOO_LARGE = "workspace-too-large"
     BUILD_FAILED = "build-failed"
 
 
+# What the agent reads about a finding: fixed words per category, nothing it wrote.
+_SHOWN: dict[FindingKind, str] = {
+    FindingKind.TOOLCHAIN_COPY: "the workspace carries a copy of the reference toolchain",
+    FindingKind.TOOLCHAIN_CALL: "a stage program tried to run the reference toolchain",
+    FindingKind.FINDINGS_TAMPER: "a stage program tampered with the record of toolchain calls",
+    FindingKind.MEASUREMENT_TAMPER: "a program interfered with its measurement",
+    FindingKind.WORKSPACE_TOO_LARGE: "the workspace is over the size cap",
+    FindingKind.BUILD_FAILED: "build.sh failed",
+}
+
+
 class Finding(BaseModel):
-    kind: str
+    """A finding: its category (``kind``), the stage it concerns, and the evidence
+    (``detail``). The evidence may hold text a program wrote: it goes to the ledger and the
+    reports, never to the agent, which sees :meth:`shown` only."""
+
+    kind: FindingKind
     detail: str
-    stage: str | None = None
+    stage: Stage | None = None
+
+    def shown(self) -> str:
+        """The category, the stage and fixed words: what an agent may be told."""
+        where = f" ({self.stage.value})" if self.stage is not None else ""
+        return f"{self.kind.value}{where}: {_SHOWN.get(self.kind, 'see the run report')}"
 
 
-class ToolchainPrints(BaseModel):
-    sizes: list[int]
-    hashes: dict[str, str]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _tool_files(root: Path) -> Iterator[Path]:
-    for base in _TOOL_DIRS:
-        top = root / base
-        if not top.is_dir():
-            continue
-        for directory, _, files in os.walk(top):
-            for name in files:
-                path = Path(directory) / name
-                if not any(m in str(path.relative_to(root)) for m in _TOOL_MARKERS):
-                    continue
-                if path.is_symlink() or not path.is_file():
-                    continue
-                if path.stat().st_size >= _MIN_TOOL_BYTES and _is_elf(path):
-                    yield path
-
-
-def _is_elf(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return handle.read(4) == b"\x7fELF"
-
-
-def toolchain_fingerprints() -> ToolchainPrints:
-    """Sizes and hashes of the reference toolchain's binaries (cached per root file system)."""
-    rootfs = require_rootfs(Profile.DEV)
-    cache = ramp_home() / "integrity" / f"{rootfs.path.name}.json"
-    if cache.is_file():
-        return ToolchainPrints.model_validate_json(cache.read_text(encoding="utf-8"))
-    hashes: dict[str, str] = {}
-    sizes: set[int] = set()
-    for path in _tool_files(rootfs.path):
-        hashes[_sha256(path)] = "/" + str(path.relative_to(rootfs.path))
-        sizes.add(path.stat().st_size)
-    prints = ToolchainPrints(sizes=sorted(sizes), hashes=hashes)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps(prints.model_dump()), encoding="utf-8")
-    return prints
-
-
-def scan_workspace(workspace: Path, prints: ToolchainPrints | None = None) -> list[Finding]:
-    """Findings for ``workspace``: toolchain copies, and a size over the cap."""
-    prints = prints or toolchain_fingerprints()
-    sizes = set(prints.sizes)
-    findings: list[Finding] = []
-    total = 0
-    for directory, _, files in os.walk(workspace):
-        for name in files:
+def _files(workspace: Path) -> Iterator[tuple[Path, int]]:
+    """Every regular file under ``workspace`` (symbolic links not followed), with its size."""
+    for directory, dirs, files in os.walk(workspace):
+        dirs.sort()
+        for name in sorted(files):
             path = Path(directory) / name
-            if path.is_symlink() or not path.is_file():
-                continue
-            size = path.stat().st_size
-            total += size
-            if size in sizes:
-                tool = prints.hashes.get(_sha256(path))
-                if tool is not None:
-                    findings.append(
-                        Finding(
-                            kind=FindingKind.TOOLCHAIN_COPY,
-                            detail=f"{path.relative_to(workspace)} is a copy of the reference "
-                            f"toolchain's {tool}; stage programs must not carry it",
-                        )
-                    )
+            if not path.is_symlink() and path.is_file():
+                yield path, path.stat().st_size
+
+
+def _evidence(prints: CodePrints, match: CodeMatch) -> str:
+    """Matched bytes, share of the scanned bytes, and the toolchain files they come from."""
+    matched = prints.matched_bytes(match)
+    share = matched / match.scanned_bytes if match.scanned_bytes else 0.0
+    tools = "; ".join(
+        f"{s.tool}: {s.matched_bytes} bytes, {s.coverage:.1%} of its code"
+        for s in prints.shares(match)
+    )
+    return (
+        f"{matched} bytes of machine code found only in the reference toolchain "
+        f"({share:.1%} of {match.scanned_bytes} bytes scanned); from {tools}"
+    )
+
+
+def _copy_findings(workspace: Path, prints: CodePrints) -> tuple[list[Finding], int]:
+    """toolchain-copy findings (per file, then for files that qualify only together)."""
+    findings: list[Finding] = []
+    below: list[tuple[str, CodeMatch]] = []
+    total = 0
+    for path, size in _files(workspace):
+        total += size
+        match = _match_file(prints, path)
+        matched = prints.matched_bytes(match)
+        name = str(path.relative_to(workspace))
+        if matched >= MATCH_THRESHOLD_BYTES:
+            detail = f"{name}: {_evidence(prints, match)}"
+            findings.append(Finding(kind=FindingKind.TOOLCHAIN_COPY, detail=detail))
+        elif matched and matched >= _POOL_MIN_SHARE * match.scanned_bytes:
+            below.append((name, match))
+    together = CodeMatch.union([m for _, m in below])
+    if len(below) > 1 and prints.matched_bytes(together) >= MATCH_THRESHOLD_BYTES:
+        names = ", ".join(name for name, _ in below[:10]) + (" ..." if len(below) > 10 else "")
+        detail = f"{len(below)} files together ({names}): {_evidence(prints, together)}"
+        findings.append(Finding(kind=FindingKind.TOOLCHAIN_COPY, detail=detail))
+    return findings, total
+
+
+def scan_workspace(workspace: Path, prints: CodePrints | None = None) -> list[Finding]:
+    """Findings for ``workspace``: toolchain code in its files, and a size over the cap."""
+    findings, total = _copy_findings(
+        workspace, prints if prints is not None else toolchain_prints()
+    )
     if total > MAX_WORKSPACE_BYTES:
         findings.append(
             Finding(

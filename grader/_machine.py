@@ -17,13 +17,12 @@ import logging
 import os
 import shutil
 import socket
-import stat
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, Field
-from sqlmodel import select
+from sqlmodel import col, select
 
 from golden import (
     PASS_THRESHOLD,
@@ -33,27 +32,32 @@ from golden import (
     golden_key,
 )
 from grader._agent_workspace import (
-    REFERENCE_DIR,
+    REFERENCE_MOUNT,
     prepare_agent_workspace,
     reveal_stage_inputs,
     write_resurrection_note,
 )
 from grader._grading import GradeReport, GradingError, grade_workspace, hidden_cases, public_cases
-from grader._integrity import MAX_WORKSPACE_BYTES
+from grader._handoff import NOT_ACCEPTED
+from grader._run_home import RunHome, pick_uid
 from grader._run_token import ensure_token
+from grader._snapshot import take_snapshot, tree_hash
+from grader._store import OutputStore, StoredOutput
 from grader.ledger import (
     CaseResult,
     IntegrityFinding,
     Ledger,
+    LedgerIntegrityError,
     ResurrectionEvent,
     Run,
+    StageOutput,
     StageState,
     Submission,
     utc_now,
 )
 from grader.metrics import rewards
 from toolchain._errors import EngineUnavailableError, RampError
-from toolchain._image import grading_toolchain
+from toolchain._image import SANDBOX_UID, grading_toolchain
 from toolchain._lifecycle import pid_alive
 from toolchain._paths import ramp_home
 from toolchain.sandbox import gc_containers
@@ -126,44 +130,12 @@ class SubmissionOutcome(BaseModel):
     reference_dir: str | None
 
 
-def _copy_workspace(workspace: Path, snapshot: Path) -> None:
-    """Copy what a submission grades: regular files, directories and symlinks (as links).
-
-    FIFOs, sockets and devices are left out (copying a FIFO would block, and none is
-    part of a compiler). The copy stops once it has taken more than the workspace cap, so
-    sparse or huge files cannot fill the host disk.
-    """
-    left = [MAX_WORKSPACE_BYTES]
-
-    def copy(source: str, target: str) -> str:
-        info = os.lstat(source)
-        if not stat.S_ISREG(info.st_mode):
-            return target
-        left[0] -= info.st_size
-        if left[0] < 0:
-            raise StageRefusedError(
-                f"the workspace holds more than the {MAX_WORKSPACE_BYTES >> 20} MB a submission "
-                "may hold; delete build outputs and large files (see list_files), then submit again"
-            )
-        return str(shutil.copy2(source, target, follow_symlinks=False))
-
-    shutil.copytree(workspace, snapshot, symlinks=True, copy_function=copy)
-
-
-def _tree_hash(root: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink()):
-        digest.update(str(path.relative_to(root)).encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
-
-
 # Categories an agent may see for hidden cases: what kind of problem, never where or what.
 _CATEGORIES = (
     ("timed out", "timed out"),
     ("wrote no output", "no output file"),
     ("failed:", "stage program failed"),
-    ("no input", "no input (an upstream stage failed)"),
+    ("no input", "no input (the upstream output was not accepted)"),
     ("build failed", "output did not build"),
     ("stdout differs", "wrong stdout"),
     ("no exit code", "crashed"),
@@ -197,6 +169,8 @@ def _feedback(report: GradeReport) -> list[str]:
             categories[key] = categories.get(key, 0) + 1
         summary = ", ".join(f"{count} {key}" for key, count in sorted(categories.items()))
         lines.append(f"{grade.stage.value}: {len(grade.chained)} hidden cases: {summary}")
+    if report.integrity_findings and report.build_ok:
+        lines.append("the stage scores 0: grading raised integrity findings (integrity_findings)")
     return lines
 
 
@@ -209,12 +183,15 @@ class StageMachine:
         jobs: int | None = None,
         pass_threshold: float = PASS_THRESHOLD,
         runs_root: Path | None = None,
+        store: OutputStore | None = None,
     ) -> None:
         self.ledger = ledger
         self.cases = tuple(cases) if cases is not None else hidden_cases()
         self.jobs = jobs
         self.pass_threshold = pass_threshold
         self.runs_root = runs_root or ramp_home() / "runs"
+        # Where graded stages' outputs are frozen for the next stage (root only).
+        self.store = store or OutputStore()
 
     # -- runs ----------------------------------------------------------------------------
 
@@ -255,15 +232,37 @@ class StageMachine:
             seed=seed,
             config=json.dumps(config),
         )
+        uid = self._allocate_uid(run.id)
         target = workspace or self.runs_root / run.id / "workspace"
-        public = public_cases()
-        prepare_agent_workspace(target, public)
-        target.chmod(0o755)
+        cap = RunHome(workspace=target).create(uid)
+        if not cap.enforced or cap.note:
+            _log.warning("run %s: workspace cap is %s (%s)", run.id, cap.kind.value, cap.note)
+        owner = (uid, uid) if os.geteuid() == 0 else None
+        prepare_agent_workspace(target, public_cases(), owner=owner)
+        config["workspace_cap"] = cap.model_dump(
+            include={"kind", "max_bytes", "max_entries", "note"}
+        )
         with self.ledger.locked_run(run.id) as locked:
             locked.run.workspace = str(target)
-        run.workspace = str(target)
+            locked.run.config = json.dumps(config)
+        run.workspace, run.sandbox_uid, run.config = str(target), uid, json.dumps(config)
         ensure_token(run)
         return run
+
+    def _allocate_uid(self, run_id: str) -> int:
+        """A fresh uid for the run (gid: the same number), unique in the ledger."""
+        for _ in range(20):
+            try:
+                with self.ledger.locked_run(run_id) as locked:
+                    taken = locked.session.exec(
+                        select(Run.sandbox_uid).where(Run.sandbox_uid.is_not(None))  # type: ignore[union-attr]
+                    ).all()
+                    uid = pick_uid({u for u in taken if u is not None})
+                    locked.run.sandbox_uid = uid
+                return uid
+            except LedgerIntegrityError:
+                continue  # another run took it at the same moment: pick again
+        raise StageRefusedError("no unique uid could be allocated for the run; try again")
 
     def start(self, run_id: str) -> None:
         """The agent has begun: the run is running and its budget counts from now.
@@ -289,7 +288,7 @@ class StageMachine:
         states = self.ledger.stage_states(run_id)
         open_stage = next((Stage(s.stage) for s in states if s.state == "open"), None)
         if open_stage is not None:
-            self._reveal(Path(run.workspace), open_stage)
+            self._reveal(run, open_stage)
         summary = rewards([s.chained_score or 0.0 for s in states])
         started = run.started_at
         ended = run.finished_at or datetime.now(UTC)
@@ -334,15 +333,19 @@ class StageMachine:
         return max(0.0, run.budget_s - elapsed)
 
     @staticmethod
-    def _reveal(workspace: Path, opened: Stage) -> None:
-        """Give the open stage its public inputs, unless a reveal already did."""
+    def _reveal(run: Run, opened: Stage) -> None:
+        """Give the open stage its public inputs (beside the workspace), unless a reveal
+        already did."""
         index = _STAGES.index(opened)
-        if index == 0 or not workspace.is_dir():
+        reference = RunHome(workspace=Path(run.workspace)).reference
+        if index == 0 or not reference.parent.is_dir():
             return
-        if (workspace / REFERENCE_DIR / _STAGES[index - 1].value).is_dir():
+        if (reference / _STAGES[index - 1].value).is_dir():
             return
-        public = public_cases()
-        reveal_stage_inputs(workspace, opened, build_golden(public).cases)
+        built = build_golden(public_cases())
+        reveal_stage_inputs(
+            reference, opened, built.cases, cache=ramp_home() / "reveal" / built.key
+        )
 
     # -- submissions ---------------------------------------------------------------------
 
@@ -358,6 +361,9 @@ class StageMachine:
             for outcome in self.recover(backend=backend, run_id=run_id, ours_alive=True):
                 if outcome.stage is stage:
                     return outcome
+        # After a reboot the workspace is not mounted until someone mounts it: a snapshot of
+        # the empty mount point would grade nothing.
+        RunHome(workspace=Path(self.ledger.get_run(run_id).workspace)).open()
         submission_id, snapshot = self._claim(run_id, stage)
         return self._grade_claimed(run_id, stage, submission_id, snapshot, backend)
 
@@ -414,41 +420,46 @@ class StageMachine:
             locked.session.add(submission)
             locked.session.flush()
             assert submission.id is not None
-            snapshot = self.runs_root / run_id / "submissions" / str(submission.id) / "snapshot"
-            submission.snapshot = str(snapshot)
             workspace = Path(run.workspace)
+            # In the run's home (whoever created the run, with whichever runs root).
+            home = RunHome(workspace=workspace).home
+            snapshot = home / "submissions" / str(submission.id) / "snapshot"
+            submission.snapshot = str(snapshot)
             submission_id = submission.id
+            uid = run.sandbox_uid or SANDBOX_UID
         # The snapshot is taken once the claim is committed: what is graded is what was
         # there when the agent submitted, whatever it does next.
         if snapshot.exists():
             shutil.rmtree(snapshot)
         snapshot.parent.mkdir(parents=True, exist_ok=True)
         try:
-            _copy_workspace(workspace, snapshot)
-        except (StageRefusedError, OSError) as exc:
+            snapshot_hash = take_snapshot(workspace, snapshot, uid=uid)
+            with self.ledger.session() as session:
+                row = session.get(Submission, submission_id)
+                assert row is not None
+                row.snapshot_hash = snapshot_hash
+        except Exception as exc:
+            # Anything at all (a full disk, a name the file system cannot encode, the ledger
+            # gone) gives the attempt back: a claimed stage must never stay "grading".
             shutil.rmtree(snapshot, ignore_errors=True)
             why = (
                 str(exc)
-                if isinstance(exc, StageRefusedError)
+                if isinstance(exc, RampError)
                 else "the workspace could not be copied, probably because it changed while it "
-                f"was being copied ({str(exc)[:300]}); submit again"
+                f"was being copied ({type(exc).__name__}); submit again"
             )
-            self._abandon(run_id, stage, submission_id, f"no snapshot: {why}")
+            self._abandon(run_id, stage, submission_id, f"no snapshot: {why} ({exc!r})"[:2000])
             raise StageRefusedError(f"{stage.value} was not submitted: {why}") from exc
-        with self.ledger.session() as session:
-            row = session.get(Submission, submission_id)
-            assert row is not None
-            row.snapshot_hash = _tree_hash(snapshot)
         return submission_id, snapshot
 
     def _grade_claimed(
         self, run_id: str, stage: Stage, submission_id: int, snapshot: Path, backend: str | None
     ) -> SubmissionOutcome:
-        run = self.ledger.get_run(run_id)
-        resurrected = [
-            Stage(s.stage) for s in self.ledger.stage_states(run_id) if s.state == "resurrected"
-        ]
         try:
+            run = self.ledger.get_run(run_id)
+            resurrected = [
+                Stage(s.stage) for s in self.ledger.stage_states(run_id) if s.state == "resurrected"
+            ]
             report = grade_workspace(
                 snapshot,
                 [stage],
@@ -458,13 +469,60 @@ class StageMachine:
                 backend=backend or run.sandbox,
                 jobs=self.jobs,
                 pass_threshold=self.pass_threshold,
+                uid=run.sandbox_uid or SANDBOX_UID,
+                upstream=self._upstream(run_id, stage),
+                store=self.store,
+                private=True,
             )
-        except RampError as exc:
-            # Any infrastructure failure (the judge's and the sandbox's included) gives the
-            # attempt back; left "grading" under a live server's pid, it would stay stuck.
-            self._abandon(run_id, stage, submission_id, str(exc))
-            raise
-        return self._record(run_id, stage, submission_id, report)
+            return self._record(run_id, stage, submission_id, report)
+        except Exception as exc:
+            # Any failure at all (the judge's, the sandbox's, a file the grader could not
+            # read, the ledger's) gives the attempt back; left "grading" under a live
+            # server's pid, the stage would stay stuck.
+            self._abandon(run_id, stage, submission_id, f"{exc!r}"[:4000])
+            if isinstance(exc, RampError):
+                raise
+            raise GradingError(
+                f"grading {stage.value} failed on the grader's side ({type(exc).__name__}); "
+                "the attempt was given back: submit again"
+            ) from exc
+
+    def _upstream(self, run_id: str, stage: Stage) -> dict[str, Path | str] | None:
+        """The chained inputs of ``stage``: the outputs frozen when the submission that
+        passed the stage before was graded (read back from the store and checked).
+
+        None when the stage before was resurrected (grading then feeds golden inputs) or
+        for T0; also for a run whose stage before passed before outputs were frozen (ledger
+        revision 0006): that one grading re-runs the earlier programs, as RAMP did then.
+        """
+        index = _STAGES.index(stage)
+        if index == 0:
+            return None
+        before = _STAGES[index - 1].value
+        with self.ledger.session(write=False) as session:
+            closing = session.exec(
+                select(Submission)
+                .where(Submission.run_id == run_id, Submission.stage == before)
+                .where(Submission.status == "done", Submission.passed == True)  # noqa: E712
+                .order_by(col(Submission.id).desc())
+            ).first()
+            if closing is None:
+                return None
+            rows = session.exec(
+                select(StageOutput).where(StageOutput.submission_id == closing.id)
+            ).all()
+            frozen = [(r.case, r.sha256, r.size) for r in rows]
+        if not frozen:
+            _log.warning("run %s: %s passed before outputs were frozen", run_id, before)
+            return None
+        return {
+            case: (
+                self.store.fetch(StoredOutput(sha256=sha, size=size))
+                if sha is not None and size is not None
+                else NOT_ACCEPTED
+            )
+            for case, sha, size in frozen
+        }
 
     def _cases_of(self, run: Run) -> tuple[Case, ...]:
         chosen = json.loads(run.config or "{}").get("cases")
@@ -480,10 +538,13 @@ class StageMachine:
         return tuple(by_name[name] for name in chosen)
 
     def _abandon(self, run_id: str, stage: Stage, submission_id: int, error: str) -> None:
-        """An infrastructure failure: the attempt is given back and the stage reopened."""
+        """An infrastructure failure: the attempt is given back, the stage reopened and the
+        reason recorded on the submission (unless another grader recorded it meanwhile)."""
         with self.ledger.locked_run(run_id) as locked:
             submission = locked.session.get(Submission, submission_id)
             assert submission is not None
+            if submission.status != "grading":
+                return
             submission.status, submission.error, submission.finished_at = "error", error, utc_now()
             state = locked.stage(stage.value)
             state.state = "open"
@@ -529,9 +590,9 @@ class StageMachine:
             else:
                 resurrected = True
                 state.state, state.closed_at = "resurrected", utc_now()
-                workspace = Path(run.workspace)
-                note = write_resurrection_note(workspace, stage, grade.chained_score)
-                reference = str(workspace / REFERENCE_DIR / stage.value)
+                home = RunHome(workspace=Path(run.workspace))
+                note = write_resurrection_note(home.reference, stage, grade.chained_score)
+                reference = f"{REFERENCE_MOUNT}/{stage.value}"
                 locked.session.add(
                     ResurrectionEvent(
                         run_id=run_id,
@@ -550,20 +611,12 @@ class StageMachine:
                     nxt = locked.stage(following.value)
                     nxt.state, nxt.opened_at = "open", utc_now()
                     next_open = following
-            for finding in report.integrity_findings:
-                locked.session.add(
-                    IntegrityFinding(
-                        run_id=run_id,
-                        submission_id=submission_id,
-                        stage=finding.stage or stage.value,
-                        kind=finding.kind,
-                        detail=finding.detail,
-                        at=utc_now(),
-                    )
-                )
+            locked.session.add_all(_evidence(run_id, submission_id, stage, report))
+            if grade.passed:
+                locked.session.add_all(_frozen_rows(submission_id, report, stage))
         if next_open is not None:
             # After the commit: a crash here is repaired by the next status().
-            self._reveal(Path(run.workspace), next_open)
+            self._reveal(run, next_open)
         return SubmissionOutcome(
             run_id=run_id,
             stage=stage,
@@ -576,7 +629,7 @@ class StageMachine:
             attempts_left=max(0, attempts_left),
             next_open=next_open,
             feedback=_feedback(report),
-            integrity_findings=[f"{f.kind}: {f.detail}" for f in report.integrity_findings],
+            integrity_findings=list(dict.fromkeys(f.shown() for f in report.integrity_findings)),
             reference_dir=reference,
         )
 
@@ -622,7 +675,7 @@ class StageMachine:
                 snapshot is None
                 or snapshot_hash is None
                 or not Path(snapshot).is_dir()
-                or _tree_hash(Path(snapshot)) != snapshot_hash
+                or tree_hash(Path(snapshot)) != snapshot_hash
             ):
                 self._abandon(stuck_run, Stage(stage), submission_id, "snapshot lost; submit again")
                 continue
@@ -630,6 +683,36 @@ class StageMachine:
                 self._grade_claimed(stuck_run, Stage(stage), submission_id, Path(snapshot), backend)
             )
         return outcomes
+
+
+def _evidence(
+    run_id: str, submission_id: int, stage: Stage, report: GradeReport
+) -> list[IntegrityFinding]:
+    """The report's findings as ledger rows: category, stage and the full evidence."""
+    return [
+        IntegrityFinding(
+            run_id=run_id,
+            submission_id=submission_id,
+            stage=(finding.stage or stage).value,
+            kind=finding.kind.value,
+            detail=finding.detail,
+            at=utc_now(),
+        )
+        for finding in report.integrity_findings
+    ]
+
+
+def _frozen_rows(submission_id: int, report: GradeReport, stage: Stage) -> list[StageOutput]:
+    """One row per case for the outputs frozen when ``stage`` passed (none for T5)."""
+    return [
+        StageOutput(
+            submission_id=submission_id,
+            case=case,
+            sha256=None if stored is None else stored.sha256,
+            size=None if stored is None else stored.size,
+        )
+        for case, stored in sorted(report.outputs.get(stage, {}).items())
+    ]
 
 
 def sample_cases(cases: Sequence[Case], size: int) -> tuple[Case, ...]:

@@ -41,6 +41,7 @@ class BuildResult(BaseModel):
     )
     log_tail: str = Field(description="the last 60 lines of stdout and stderr")
     duration_s: float
+    detail: str = Field(default="", description="why the outcome is what it is (e.g. a full disk)")
 
 
 class StageRunResult(BaseModel):
@@ -79,8 +80,14 @@ class SubmitResult(BaseModel):
     passed: bool
     resurrected: bool
     resurrection_notice: str | None
-    reference_dir: str | None = Field(description="workspace path of the reference outputs")
+    reference_dir: str | None = Field(
+        description="where the resurrected stage's public reference outputs are "
+        "(/ramp/reference/T<k>, read-only)"
+    )
     attempts_left: int
     next_open: Stage | None
     feedback: list[str]
-    integrity_findings: list[str]
+    integrity_findings: list[str] = Field(
+        description="each finding's category and the stage it concerns, in fixed words (the "
+        "evidence is in the run's report); any finding scores the submitted stage 0"
+    )

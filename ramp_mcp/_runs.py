@@ -1,32 +1,45 @@
-"""What the server keeps per run: its workspace, its development sandbox, its runtime object."""
+"""What the server keeps per run: its workspace, its development sandbox, its runtime object.
+
+A run's sandbox runs as the run's own uid (``runs.sandbox_uid``), on its capped workspace
+and scratch (mounted again here when they are not: after a reboot, say), with the run's
+reference directory read-only at ``/ramp/reference``. Once the run's wall-clock budget is
+spent, :meth:`RunContext.require_budget` refuses everything that changes the workspace or
+runs something.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from golden._builder import RUNTIME_DIR
 from golden._reference import INCLUDE_MOUNT
+from grader._agent_workspace import REFERENCE_MOUNT
 from grader._machine import StageMachine
+from grader._run_home import RunHome
 from grader.ledger import Ledger, Run
-from toolchain._errors import RampError, SandboxError
+from toolchain._capped import CapUsage, capped_usage
+from toolchain._errors import RampError, SandboxError, WorkspaceError
 from toolchain._image import SANDBOX_GID, SANDBOX_UID
 from toolchain._manifest import Profile
 from toolchain.sandbox import ExecLimits, Mount, Outcome, Sandbox, SandboxSpec, open_sandbox
-from toolchain.workspace import Workspace
+from toolchain.workspace import ReadOnlyWorkspaceError, Workspace
 
 __all__ = [
     "DEV_DISK_MB",
     "RV64_RUNTIME",
     "SCRATCH_MOUNT",
+    "BudgetSpentError",
     "RunContext",
     "ServerSettings",
     "ServerState",
-    "hand_over",
+    "in_reference",
 ]
 
 _log = logging.getLogger(__name__)
@@ -34,8 +47,18 @@ _log = logging.getLogger(__name__)
 SCRATCH_MOUNT = "/ramp/scratch"
 RV64_RUNTIME = f"{SCRATCH_MOUNT}/sylib-rv64.o"
 _DEV_LIMITS = ExecLimits(timeout_s=600, memory_mb=4096, pids=512, output_bytes=512 << 10)
-# The workspace and scratch live on the host's disk: a command filling them is stopped.
+# Only where the kernel cannot cap the workspace and scratch (a run made without root, or
+# before caps existed) does the supervisor poll them against this many MB.
 DEV_DISK_MB = 2048
+
+
+def in_reference(path: str) -> bool:
+    """Whether a tool's path (or glob pattern) names something under ``/ramp/reference``."""
+    return path == REFERENCE_MOUNT or path.startswith(REFERENCE_MOUNT + "/")
+
+
+class BudgetSpentError(RampError):
+    """The run's wall-clock budget is spent: nothing more may change or run."""
 
 
 class ServerSettings(BaseModel):
@@ -47,55 +70,128 @@ class ServerSettings(BaseModel):
     progress_interval_s: float = Field(default=2.0, gt=0, le=5)
 
 
-def hand_over(root: Path, path: Path) -> None:
-    """Root writes files for the agent: give them (and new parents) to the sandbox user."""
-    if os.geteuid() != 0:
-        return
-    try:
-        if path.is_dir() and not path.is_symlink():
-            for child in (path, *path.rglob("*")):
-                if not child.is_symlink():
-                    os.chown(child, SANDBOX_UID, SANDBOX_GID, follow_symlinks=False)
-        elif path.exists() and not path.is_symlink():
-            os.chown(path, SANDBOX_UID, SANDBOX_GID, follow_symlinks=False)
-        parent = path.parent
-        while parent != root and root in parent.parents:
-            if parent.stat().st_uid != SANDBOX_UID:
-                os.chown(parent, SANDBOX_UID, SANDBOX_GID, follow_symlinks=False)
-            parent = parent.parent
-    except OSError as exc:
-        _log.warning("could not hand %s over to the sandbox user: %s", path, exc)
-
-
 class RunContext:
     """One run as the server sees it. The sandbox is opened on first use."""
 
     def __init__(self, run: Run) -> None:
         self.run_id = run.id
         self.backend = run.sandbox
-        self.workspace = Workspace(Path(run.workspace))
-        self.home = Path(run.workspace).parent
-        self.scratch = self.home / "mcp-scratch"
+        self.uid = run.sandbox_uid or SANDBOX_UID
+        self.gid = run.sandbox_uid or SANDBOX_GID
+        layout = RunHome(workspace=Path(run.workspace))
+        self.cap = layout.open()
+        self.workspace = Workspace(Path(run.workspace), uid=self.uid, gid=self.gid)
+        self.home = layout.home
+        self.scratch = layout.scratch
+        self.reference_dir = layout.reference
+        self.budget_s = run.budget_s
+        started = run.started_at or run.created_at
+        if started.tzinfo is None:
+            started = started.replace(tzinfo=UTC)
+        self.deadline = None if run.budget_s is None else started + timedelta(seconds=run.budget_s)
         self._box: Sandbox | None = None
+        self._reference: Workspace | None = None
         self._runtime_ready = False
         self._lock = threading.Lock()
+
+    # -- the file trees ------------------------------------------------------------------
+
+    def reference(self) -> Workspace:
+        """The revealed reference outputs, read-only, shown as ``/ramp/reference``."""
+        with self._lock:
+            if self._reference is None:
+                if not self.reference_dir.is_dir():
+                    raise WorkspaceError(
+                        f"no reference outputs have been revealed yet: they appear in "
+                        f"{REFERENCE_MOUNT}/T<k>/ when stage k+1 opens (see status)"
+                    )
+                self._reference = Workspace(
+                    self.reference_dir,
+                    uid=self.uid,
+                    gid=self.gid,
+                    read_only=True,
+                    label=REFERENCE_MOUNT,
+                )
+            return self._reference
+
+    def files(self, path: str, *, changing: bool = False) -> Workspace:
+        """The tree a file tool's path names: the references for ``/ramp/reference/...``
+        (read-only: refused when ``changing``), the workspace for everything else."""
+        if not in_reference(path):
+            return self.workspace
+        if changing:
+            raise ReadOnlyWorkspaceError(
+                f"{REFERENCE_MOUNT} holds the revealed reference outputs and is read-only; copy "
+                "what you need into the workspace (read_file, then write_file) and change the copy"
+            )
+        return self.reference()
+
+    # -- the budget ----------------------------------------------------------------------
+
+    def budget_spent(self) -> bool:
+        return self.deadline is not None and datetime.now(UTC) >= self.deadline
+
+    def require_budget(self, machine: StageMachine) -> None:
+        """Refuse (BudgetSpentError) once the run's wall-clock budget is spent."""
+        if not self.budget_spent():
+            return
+        view = machine.status(self.run_id)  # resurrects the stage that was open
+        states = ", ".join(f"{s.stage.value} {s.state}" for s in view.stages)
+        raise BudgetSpentError(
+            f"the run's wall-clock budget of {self.budget_s:g} s is spent: the stage that was "
+            f"open has been resurrected and the run is finished ({states}). Nothing more can "
+            "be written, run, built or submitted; you can still read the workspace and the "
+            "references (list_files, read_file, glob, grep), the resources, and status."
+        )
+
+    # -- caps ----------------------------------------------------------------------------
+
+    def workspace_usage(self) -> CapUsage | None:
+        return capped_usage(self.workspace.root)
+
+    def full_places(self) -> list[str]:
+        """The capped places that are full, each with its usage and what to do."""
+        found = []
+        for label, path, where in (
+            ("the workspace", self.workspace.root, "/workspace"),
+            ("the scratch directory", self.scratch, SCRATCH_MOUNT),
+        ):
+            usage = capped_usage(path)
+            if usage is not None and usage.full:
+                found.append(
+                    f"{label} ({where}) is full: {usage.describe()}; delete build outputs, "
+                    "large or many small files you do not need (delete_path, or rm -rf in "
+                    "run_command) and run the command again; nothing written before was lost"
+                )
+        return found
+
+    # -- the sandbox ---------------------------------------------------------------------
+
+    def _spec(self) -> SandboxSpec:
+        if not self.scratch.is_dir():  # a run made before scratch was capped
+            self.scratch.mkdir(mode=0o700)
+            with contextlib.suppress(PermissionError):
+                os.chown(self.scratch, self.uid, self.gid)
+        self.reference_dir.mkdir(mode=0o755, exist_ok=True)
+        enforced = self.cap is not None and self.cap.enforced
+        return SandboxSpec(
+            profile=Profile.DEV,
+            limits=_DEV_LIMITS,
+            disk_mb=None if enforced else DEV_DISK_MB,
+            mounts=(
+                Mount(source=RUNTIME_DIR, target=INCLUDE_MOUNT),
+                Mount(source=self.scratch, target=SCRATCH_MOUNT, writable=True),
+                Mount(source=self.reference_dir, target=REFERENCE_MOUNT),
+            ),
+            labels={"io.ramp.purpose": "mcp", "io.ramp.run": self.run_id},
+            uid=self.uid,
+            gid=self.gid,
+        )
 
     def sandbox(self) -> Sandbox:
         with self._lock:
             if self._box is None:
-                self.scratch.mkdir(mode=0o755, exist_ok=True)
-                self.scratch.chmod(0o755)
-                spec = SandboxSpec(
-                    profile=Profile.DEV,
-                    limits=_DEV_LIMITS,
-                    disk_mb=DEV_DISK_MB,
-                    mounts=(
-                        Mount(source=RUNTIME_DIR, target=INCLUDE_MOUNT),
-                        Mount(source=self.scratch, target=SCRATCH_MOUNT, writable=True),
-                    ),
-                    labels={"io.ramp.purpose": "mcp", "io.ramp.run": self.run_id},
-                )
-                self._box = open_sandbox(self.workspace.root, self.backend, spec)
+                self._box = open_sandbox(self.workspace.root, self.backend, self._spec())
             return self._box
 
     def rv64_runtime(self) -> str:
@@ -123,6 +219,9 @@ class RunContext:
                 except RampError as exc:
                     _log.warning("closing the sandbox of run %s: %s", self.run_id, exc)
                 self._box = None
+            self.workspace.close()
+            if self._reference is not None:
+                self._reference.close()
 
 
 class ServerState:
@@ -155,8 +254,8 @@ class ServerState:
             known = self._runs.get(run_id)
         if known is not None:
             return known
-        row = self.ledger.get_run(run_id)
         self.machine.start(run_id)
+        row = self.ledger.get_run(run_id)
         with self._lock:
             return self._runs.setdefault(run_id, RunContext(row))
 

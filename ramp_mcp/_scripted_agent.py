@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from mcp import Client
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from golden import SOLUTION_DIR, Stage, solution_files
+from grader._agent_workspace import REFERENCE_MOUNT
 
 __all__ = [
     "BROKEN_PROGRAM",
@@ -56,6 +57,12 @@ class ScriptedAgentPlan(BaseModel):
     break_stage: Stage | None = None
     degrade_stage: Stage | None = None
     solution: Path = SOLUTION_DIR
+    build_ballast_mb: int = Field(
+        default=0,
+        ge=0,
+        description="MB of build output (1 MB object files in build/) the agent keeps in its "
+        "workspace throughout, as a real compiler's build directory would be",
+    )
 
 
 class StageStep(BaseModel):
@@ -153,15 +160,20 @@ async def _first_public_case(session: _Session) -> str:
 
 
 async def _rv64_round_trip(session: _Session, case: str) -> bool:
-    """T5 by hand, as an agent would check it: compile a public input, run it on qemu."""
-    inputs = await session.call("glob", {"pattern": f"reference/T4/{case}.*"})
-    found = sorted(str(p) for p in inputs["matches"])
-    if not found:
-        raise ScriptedAgentError(f"reference/T4 has no input for {case}")
+    """T5 by hand, as an agent would check it: compile a public input (the revealed T4
+    reference, read-only outside the workspace; gzip-compressed when large), run it on qemu."""
+    source = f"{REFERENCE_MOUNT}/T4/{case}"
     compiled = await session.call(
-        "run_command", {"command": f"mkdir -p out && bin/t5 {found[0]} out/{case}.s"}
+        "run_command",
+        {
+            "command": f"mkdir -p out && src=$(ls {source}.* | head -n 1) && "
+            f'case "$src" in *.gz) zcat "$src" > out/{case}.ll && src=out/{case}.ll;; esac && '
+            f'bin/t5 "$src" out/{case}.s'
+        },
     )
     if compiled.get("exit_code") != 0:
+        if "No such file" in str(compiled.get("stderr")):
+            raise ScriptedAgentError(f"{REFERENCE_MOUNT}/T4 has no input for {case}")
         return False
     stdin = ""
     listing = await session.call("glob", {"pattern": f"cases/{case}.in"})
@@ -179,6 +191,17 @@ async def run_scripted_agent(client: Client, plan: ScriptedAgentPlan) -> Scripte
     steps: list[StageStep] = []
     await session.call("status", {})
     case = await _first_public_case(session)
+    if plan.build_ballast_mb:
+        ballast = await session.call(
+            "run_command",
+            {
+                "command": f"mkdir -p build && for i in $(seq {plan.build_ballast_mb}); do "
+                "head -c 1048576 /dev/urandom > build/obj$i.o || exit 1; done",
+                "timeout_s": 600,
+            },
+        )
+        if ballast.get("exit_code") != 0:
+            raise ScriptedAgentError(f"writing the build ballast failed: {ballast}")
     for stage in plan.stages:
         broken = stage == plan.break_stage
         degraded = stage == plan.degrade_stage

@@ -6,7 +6,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal, TypeVar
 
 from mcp.server.auth.middleware.auth_context import get_access_token
@@ -23,13 +23,14 @@ from golden._builder import RUNTIME_DIR
 from grader._machine import RunStatusView, StageRefusedError
 from ramp_mcp._models import BuildResult, CommandResult, Rv64Result, StageRunResult, SubmitResult
 from ramp_mcp._progress import with_progress
-from ramp_mcp._runs import RunContext, ServerSettings, ServerState, hand_over
+from ramp_mcp._runs import RunContext, ServerSettings, ServerState
 from ramp_mcp._stage_try import try_stage
 from ramp_mcp._tokens import RunTokenVerifier
 from ramp_mcp._usage import UsageMiddleware
 from toolchain._errors import RampError
 from toolchain.sandbox import ExecResult, Outcome
 from toolchain.workspace import (
+    EntryKind,
     FileEdited,
     FileRead,
     FileWritten,
@@ -37,6 +38,7 @@ from toolchain.workspace import (
     GrepResult,
     PathDeleted,
     PathMoved,
+    TreeEntry,
     TreeListing,
 )
 
@@ -78,6 +80,13 @@ with run_stage on a public case from cases/, and try RV64 assembly with run_rv64
 one at a time, in order: submit_stage grades the open stage once on hidden cases (60/100
 passes); a failed stage is replaced by reference outputs so you can go on. status shows
 where the run stands.
+
+When a stage opens, the reference outputs of the stage before it for the public cases (its
+inputs) appear in /ramp/reference/T<k>/: outside your workspace, read-only, at that path in
+your sandbox and to the file tools; files over 8 MB are gzip-compressed (NAME.EXT.gz). Your
+workspace holds at most 512 MB and 100,000 files and directories (a submission grades all of
+it); past that, writes fail with "No space left on device". When the run's time budget is
+spent, only reading (files, references, status) still works.
 """
 
 _MAX_STREAM_CHARS = 30_000
@@ -90,7 +99,8 @@ WorkspacePath = Annotated[
     str,
     Field(
         max_length=4096,
-        description="a path relative to the workspace root, '/'-separated, like 'src/main.c'",
+        description="a path relative to the workspace root, '/'-separated, like 'src/main.c'; "
+        "in names, a byte that is not UTF-8 is written \\xNN and a backslash \\\\ (as listed)",
     ),
 ]
 
@@ -126,6 +136,18 @@ def _command_result(result: ExecResult) -> CommandResult:
         duration_s=round(result.duration_s, 3),
         detail=result.detail,
     )
+
+
+def _rv64_source(entry: TreeEntry) -> PurePosixPath:
+    """The workspace path run_rv64 hands to the sandbox: a regular file, plainly named."""
+    if entry.kind is not EntryKind.FILE:
+        raise ToolError(f"'{entry.path}' is not a file in the workspace (it is a {entry.kind})")
+    if "\\" in entry.path:
+        raise ToolError(
+            f"run_rv64 needs a file name of plain UTF-8 text without backslashes; rename "
+            f"'{entry.path}' with move_path first"
+        )
+    return PurePosixPath(entry.path)
 
 
 def _diagnostics(log: str) -> list[str]:
@@ -205,10 +227,18 @@ def build_server(
         except RampError as exc:
             raise ToolError(str(exc)) from exc
 
+    def active(ctx: Context[ServerState, Any]) -> RunContext:
+        """The run, for a tool that changes the workspace or runs something: refused once
+        the run's wall-clock budget is spent."""
+        run = current(ctx)
+        guarded(lambda: run.require_budget(state.machine))
+        return run
+
     # -- workspace -------------------------------------------------------------------------
 
     @server.tool(
-        description="List files and directories under a workspace path (sizes, kinds).",
+        description="List files and directories under a workspace path (sizes, kinds), or "
+        "under /ramp/reference (the revealed reference outputs, read-only).",
         annotations=_READ_ONLY,
     )
     def list_files(
@@ -219,11 +249,12 @@ def build_server(
         depth: Annotated[int, Field(ge=1, le=20, description="how many levels to descend")] = 3,
     ) -> TreeListing:
         run = current(ctx)
-        return guarded(lambda: run.workspace.list_tree(path, depth=depth))
+        return guarded(lambda: run.files(path).list_tree(path, depth=depth))
 
     @server.tool(
         description="Read a text file (paged by bytes: use next_offset when truncated). "
-        "Binary files come back as a hex preview.",
+        "Binary files come back as a hex preview. /ramp/reference/... reads the revealed "
+        "reference outputs.",
         annotations=_READ_ONLY,
     )
     def read_file(
@@ -235,7 +266,7 @@ def build_server(
         ] = None,
     ) -> FileRead:
         run = current(ctx)
-        return guarded(lambda: run.workspace.read(path, offset=offset, limit=limit))
+        return guarded(lambda: run.files(path).read(path, offset=offset, limit=limit))
 
     @server.tool(
         description="Create or replace a file (atomically; parent directories are created). "
@@ -247,13 +278,8 @@ def build_server(
         path: WorkspacePath,
         content: Annotated[str, Field(description="the whole new content, UTF-8 text")],
     ) -> FileWritten:
-        run = current(ctx)
-        written = guarded(lambda: run.workspace.write(path, content))
-        target = run.workspace.root / written.path
-        if written.created and content.startswith("#!"):
-            target.chmod(0o755)
-        hand_over(run.workspace.root, target)
-        return written
+        run = active(ctx)
+        return guarded(lambda: run.files(path, changing=True).write(path, content))
 
     @server.tool(
         description="Replace the exact text `old` with `new` in a file: `old` must occur once "
@@ -267,10 +293,10 @@ def build_server(
         new: Annotated[str, Field(description="replacement text")],
         replace_all: Annotated[bool, Field(description="replace every occurrence")] = False,
     ) -> FileEdited:
-        run = current(ctx)
-        edited = guarded(lambda: run.workspace.edit(path, old, new, replace_all=replace_all))
-        hand_over(run.workspace.root, run.workspace.root / edited.path)
-        return edited
+        run = active(ctx)
+        return guarded(
+            lambda: run.files(path, changing=True).edit(path, old, new, replace_all=replace_all)
+        )
 
     @server.tool(
         description="Delete a file, or a directory (recursive=true for a non-empty one).",
@@ -281,8 +307,8 @@ def build_server(
         path: WorkspacePath,
         recursive: Annotated[bool, Field(description="delete a directory tree")] = False,
     ) -> PathDeleted:
-        run = current(ctx)
-        return guarded(lambda: run.workspace.delete(path, recursive=recursive))
+        run = active(ctx)
+        return guarded(lambda: run.files(path, changing=True).delete(path, recursive=recursive))
 
     @server.tool(
         description="Move or rename a file or directory inside the workspace.",
@@ -294,13 +320,17 @@ def build_server(
         dst: WorkspacePath,
         overwrite: Annotated[bool, Field(description="replace an existing dst")] = False,
     ) -> PathMoved:
-        run = current(ctx)
-        moved = guarded(lambda: run.workspace.move(src, dst, overwrite=overwrite))
-        hand_over(run.workspace.root, run.workspace.root / moved.dst)
-        return moved
+        run = active(ctx)
+
+        def move() -> PathMoved:
+            run.files(dst, changing=True)
+            return run.files(src, changing=True).move(src, dst, overwrite=overwrite)
+
+        return guarded(move)
 
     @server.tool(
-        description="Find paths matching a glob pattern like 'src/**/*.c'.",
+        description="Find paths matching a glob pattern like 'src/**/*.c' (or "
+        "'/ramp/reference/T0/*' for the revealed reference outputs).",
         annotations=_READ_ONLY,
     )
     def glob(
@@ -308,10 +338,11 @@ def build_server(
         pattern: Annotated[str, Field(min_length=1, max_length=1024, description="glob pattern")],
     ) -> GlobResult:
         run = current(ctx)
-        return guarded(lambda: run.workspace.glob(pattern))
+        return guarded(lambda: run.files(pattern).glob(pattern))
 
     @server.tool(
-        description="Search file contents with a regular expression (Python syntax).",
+        description="Search file contents with a regular expression (Python syntax); a path "
+        "under /ramp/reference searches the revealed reference outputs.",
         annotations=_READ_ONLY,
     )
     def grep(
@@ -327,7 +358,7 @@ def build_server(
     ) -> GrepResult:
         run = current(ctx)
         return guarded(
-            lambda: run.workspace.grep(pattern, path=path, glob=glob, ignore_case=ignore_case)
+            lambda: run.files(path).grep(pattern, path=path, glob=glob, ignore_case=ignore_case)
         )
 
     # -- sandbox ---------------------------------------------------------------------------
@@ -335,7 +366,8 @@ def build_server(
     @server.tool(
         description="Run a shell command (/bin/sh -c) in your development sandbox: the full "
         "toolchain (clang-19, riscv64 gcc, qemu-riscv64, python3, ...), no network, the "
-        "workspace writable. The runtime header is at /ramp/include/sylib.h.",
+        "workspace writable (512 MB, 100,000 files). The runtime header is at "
+        "/ramp/include/sylib.h; revealed reference outputs are in /ramp/reference/ (read-only).",
         annotations=_mutating(destructive=True, idempotent=False),
     )
     async def run_command(
@@ -349,7 +381,7 @@ def build_server(
             Field(gt=0, le=24 * 3600, description="wall-clock limit (capped by the server)"),
         ] = 120,
     ) -> CommandResult:
-        run = current(ctx)
+        run = active(ctx)
         limit = min(timeout_s, settings.max_timeout_s)
         result = await _progressing(
             ctx,
@@ -357,7 +389,11 @@ def build_server(
             lambda: run.sandbox().exec(command, cwd=cwd, timeout_s=limit),
             settings,
         )
-        return _command_result(result)
+        reply = _command_result(result)
+        full = run.full_places()
+        if full:
+            reply.detail = "; ".join(filter(None, [reply.detail, *full]))
+        return reply
 
     @server.tool(
         description="Run ./build.sh in your development sandbox, as grading does (10 minutes); "
@@ -365,7 +401,7 @@ def build_server(
         annotations=_mutating(destructive=True, idempotent=False),
     )
     async def build(ctx: Context[ServerState, Any]) -> BuildResult:
-        run = current(ctx)
+        run = active(ctx)
         if not (run.workspace.root / "build.sh").is_file():
             raise ToolError(
                 "there is no build.sh at the workspace root; write one (see the workspace contract)"
@@ -381,13 +417,15 @@ def build_server(
         diagnostics = _diagnostics(log)
         if result.outcome is not Outcome.OK and not diagnostics:
             diagnostics = [result.detail or f"build.sh ended with {result.outcome.value}"]
+        full = run.full_places()
         return BuildResult(
             ok=result.outcome is Outcome.OK,
             outcome=result.outcome,
             exit_code=result.exit_code,
-            diagnostics=diagnostics,
+            diagnostics=[*full, *diagnostics][:20],
             log_tail=tail,
             duration_s=round(result.duration_s, 3),
+            detail="; ".join(filter(None, [result.detail, *full])),
         )
 
     @server.tool(
@@ -410,7 +448,7 @@ def build_server(
             ),
         ] = None,
     ) -> StageRunResult:
-        run = current(ctx)
+        run = active(ctx)
         chosen = Stage(stage)
         if case is not None and chosen is not Stage.T0:
             states = {
@@ -424,7 +462,9 @@ def build_server(
         outcome = await _progressing(
             ctx,
             f"{chosen.value} on {case or 'your input'}",
-            lambda: try_stage(run.workspace.root, run.backend, chosen, case, input_text),
+            lambda: try_stage(
+                run.workspace.root, run.backend, chosen, case, input_text, uid=run.uid
+            ),
             settings,
         )
         return StageRunResult(
@@ -449,10 +489,8 @@ def build_server(
         source: WorkspacePath,
         stdin: Annotated[str, Field(max_length=8 << 20, description="standard input")] = "",
     ) -> Rv64Result:
-        run = current(ctx)
-        rel = guarded(lambda: run.workspace.resolve(source)).relative_to(run.workspace.root)
-        if not (run.workspace.root / rel).is_file():
-            raise ToolError(f"'{rel.as_posix()}' is not a file in the workspace")
+        run = active(ctx)
+        rel = _rv64_source(guarded(lambda: run.workspace.stat(source)))
 
         def work() -> Rv64Result:
             box = run.sandbox()
@@ -515,7 +553,7 @@ def build_server(
         ctx: Context[ServerState, Any],
         stage: Annotated[StageName, Field(description="the open stage, T0..T5")],
     ) -> SubmitResult:
-        run = current(ctx)
+        run = active(ctx)
         chosen = Stage(stage)
         try:
             outcome = await _progressing(
@@ -527,14 +565,12 @@ def build_server(
         except StageRefusedError as exc:
             raise ToolError(f"refused: {exc}") from exc
         notice = None
-        reference_dir = None
-        if outcome.reference_dir is not None:
-            reference_dir = Path(outcome.reference_dir).relative_to(run.workspace.root).as_posix()
+        reference_dir = outcome.reference_dir
+        if reference_dir is not None:
             notice = (
                 f"{chosen.value} was resurrected: from now on grading feeds its reference outputs "
                 f"to the next stage; the public reference outputs are in {reference_dir}/"
             )
-        hand_over(run.workspace.root, run.workspace.root / "reference")
         return SubmitResult(
             stage=outcome.stage,
             attempt=outcome.attempt,
@@ -557,9 +593,7 @@ def build_server(
     )
     def status(ctx: Context[ServerState, Any]) -> RunStatusView:
         run = current(ctx)
-        view = guarded(lambda: state.machine.status(run.run_id))
-        hand_over(run.workspace.root, run.workspace.root / "reference")
-        return view
+        return guarded(lambda: state.machine.status(run.run_id))
 
     _add_resources(server)
     return server
@@ -640,5 +674,6 @@ def _add_resources(server: MCPServer[ServerState]) -> None:
             "3. Test each stage with run_stage on public cases from cases/ until it scores "
             "well; use run_command for anything else and run_rv64 for RV64 assembly.\n"
             "4. submit_stage the open stage (status tells you which), then move on to the "
-            "next; after a stage opens, its inputs for the public cases are in reference/.\n"
+            "next; after a stage opens, its inputs for the public cases are in "
+            "/ramp/reference/T<k>/ (read-only, outside your workspace).\n"
         )

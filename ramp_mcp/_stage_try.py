@@ -3,7 +3,10 @@
 The program runs through the grader's own chain runner (``grader._grading._Chain``): the
 same environment per stage (T0 development, the rest minimal), the workspace read-only,
 the same mounts (/ramp/input or /ramp/case, /ramp/output, /ramp/include, /ramp/findings)
-and the same limits. A public case's output is then scored by the golden judge.
+and the same limits. A public case's output is then scored by the golden judge, T1 and T2
+in the canonical form grading judges and hands on; the agent's own input is given to the
+program in the form grading would hand such a text on. Integrity findings show as their
+category only (never the text a program left in /ramp/findings).
 """
 
 from __future__ import annotations
@@ -16,8 +19,11 @@ from pathlib import Path
 
 from golden import Case, CaseKind, Split, Stage, build_golden, builtin_corpus, stage_specs
 from golden._judge import Judge
+from golden.scoring import canonical_ast, canonical_tokens
 from grader._grading import _Chain
+from grader._handoff import NOT_ACCEPTED, canonical_file
 from toolchain._errors import RampError
+from toolchain._image import SANDBOX_UID
 from toolchain._paths import ramp_home
 
 __all__ = ["StageTryError", "TryOutcome", "public_case", "try_stage"]
@@ -58,9 +64,15 @@ def _head(path: Path) -> tuple[str, int]:
 
 
 def try_stage(
-    workspace: Path, backend: str, stage: Stage, case_name: str | None, input_text: str | None
+    workspace: Path,
+    backend: str,
+    stage: Stage,
+    case_name: str | None,
+    input_text: str | None,
+    *,
+    uid: int = SANDBOX_UID,
 ) -> TryOutcome:
-    """Run ``bin/tN`` once; score it when it ran on a public case."""
+    """Run ``bin/tN`` once, as the run's ``uid``; score it when it ran on a public case."""
     started = time.monotonic()
     if (case_name is None) == (input_text is None):
         raise StageTryError("give exactly one of case (a public case name) or input_text")
@@ -84,7 +96,11 @@ def try_stage(
             assert input_text is not None
             suffix = stage_specs()[stage].input.suffix
             source = work / f"{_OWN_INPUT}{suffix}"
-            source.write_text(input_text, encoding="utf-8")
+            handed = _as_handed(stage, input_text)
+            if handed is None:
+                why = f"no input: {NOT_ACCEPTED} (as grading would hand it on, it is empty)"
+                return TryOutcome(False, None, why, "", 0, _since(started))
+            source.write_text(handed, encoding="utf-8")
             case = Case(
                 name=_OWN_INPUT,
                 split=Split.PUBLIC,
@@ -95,9 +111,9 @@ def try_stage(
                 expected_exit=None,
             )
             name = _OWN_INPUT
-        chain = _Chain(workspace, work / "chain", [case], backend, 1)
+        chain = _Chain(workspace, work / "chain", [case], backend, 1, uid=uid)
         produced = chain.run(stage, {name: source}, "try")[name]
-        findings = [f.detail for f in chain.findings]
+        findings = [f.shown() for f in chain.findings]
         if isinstance(produced, str):
             return TryOutcome(False, 0.0 if golden else None, produced, "", 0, _since(started))
         head, size = _head(produced)
@@ -107,8 +123,11 @@ def try_stage(
                 diagnosis += "; " + "; ".join(findings)
             return TryOutcome(True, None, diagnosis, head, size, _since(started))
         if stage in (Stage.T0, Stage.T1, Stage.T2):
-            # Text stages are compared without the judge's sandbox (it is not used for them).
-            scored = Judge([case], backend=backend).judge(stage, golden, produced)
+            # Text stages are compared without the judge's sandbox (it is not used for them),
+            # T1 and T2 in the canonical form grading judges and hands on.
+            form = canonical_file(stage, produced, work / "canonical", golden.artifacts[Stage.T0])
+            judged = form if isinstance(form, Path) and stage is not Stage.T0 else produced
+            scored = Judge([case], backend=backend).judge(stage, golden, judged)
         else:
             with Judge([case], backend=backend) as judge:
                 scored = judge.judge(stage, golden, produced)
@@ -118,6 +137,16 @@ def try_stage(
         return TryOutcome(True, score, diagnosis, head, size, _since(started))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _as_handed(stage: Stage, text: str) -> str | None:
+    """The agent's own input as grading hands such a text to ``stage``: the canonical form
+    of the stage before's output (T2 reads tokens, T3 a tree), the rest as given."""
+    if stage is Stage.T2:
+        return canonical_tokens(text)
+    if stage is Stage.T3:
+        return canonical_ast(text)
+    return text
 
 
 def _since(started: float) -> float:

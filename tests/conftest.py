@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import reachable_temp_dir
+from toolchain._capped import gc_capped_dirs, mounted_by_this_process, release_capped_dir
 
 
 @pytest.fixture
@@ -18,6 +19,22 @@ def workspace() -> Iterator[Path]:
     path = reachable_temp_dir("ramp-test-ws-")
     yield path
     shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _release_capped_dirs() -> Iterator[None]:
+    """Runs' capped workspaces are mounts (loop devices): none outlives the test session."""
+    yield
+    for path in mounted_by_this_process():
+        release_capped_dir(path)
+    gc_capped_dirs()
+
+
+@pytest.fixture(autouse=True)
+def _collect_orphaned_mounts() -> Iterator[None]:
+    """A test that deleted a run's home (rm -rf) left its mounts orphaned: unmount them."""
+    yield
+    gc_capped_dirs()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from toolchain._apt import install_host_packages
+from toolchain._capped import gc_capped_dirs
 from toolchain._doctor import run_doctor
 from toolchain._errors import EngineUnavailableError, RampError
 from toolchain._image import BuildMethod, build_toolchain
@@ -220,10 +221,16 @@ def run_command(
 @sandbox_group.command("gc")
 @click.option("--all", "all_owners", is_flag=True, help="also containers of live RAMP processes")
 def gc_command(all_owners: bool) -> None:
-    """Remove sandbox containers (and control groups) left behind by crashed processes."""
+    """Remove sandbox containers (and control groups) left behind by crashed processes, and
+    unmount capped workspaces whose run was deleted (freeing their loop devices)."""
     groups = gc_cgroups(all_owners=all_owners)
     click.echo(
         f"removed {len(groups)} control group(s)" + (": " + ", ".join(groups) if groups else "")
+    )
+    mounts = gc_capped_dirs()
+    click.echo(
+        f"unmounted {len(mounts)} capped workspace(s) of deleted runs"
+        + (": " + ", ".join(mounts) if mounts else "")
     )
     try:
         removed = gc_containers(all_owners=all_owners)

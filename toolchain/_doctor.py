@@ -7,8 +7,8 @@ import os
 from pydantic import BaseModel
 
 from toolchain._engine import DEFAULT_ENGINE_TIMEOUT_S, engine_available
-from toolchain._hostcmd import run_host_command, which
 from toolchain._errors import RampError
+from toolchain._hostcmd import run_host_command, which
 from toolchain._image import SANDBOX_PROFILES, find_rootfs, grading_toolchain, image_tag
 from toolchain._manifest import Manifest, PinnedPackage, Profile, load_manifest, upstream_version
 
@@ -100,7 +100,9 @@ def _scoring_drift(package: PinnedPackage, installed: str, where: str) -> tuple[
     return meaning, fix
 
 
-def check_package(package: PinnedPackage, installed: str | None, where: str = "host") -> PackageCheck:
+def check_package(
+    package: PinnedPackage, installed: str | None, where: str = "host"
+) -> PackageCheck:
     """One package against its pin: a scoring package outside its rule fails, with what it
     means; a non-scoring one only has to be installed (its drift is reported)."""
     base = PackageCheck(
@@ -155,9 +157,7 @@ def _check_packages(manifest: Manifest) -> list[PackageCheck]:
             continue  # reported with the sandboxes
         for package in manifest.scoring_packages(profile):
             checks.append(
-                check_package(
-                    package, rootfs.installed.get(package.name), f"image {profile.value}"
-                )
+                check_package(package, rootfs.installed.get(package.name), f"image {profile.value}")
             )
     return checks
 

@@ -1,5 +1,8 @@
 """Per-stage scorers: compare an agent's stage output with clang 19's golden artifact.
 
+The canonical forms (``_canonical``) are what a stage hands the next: exactly what its
+scorer reads.
+
 Every scorer is pure and deterministic and returns a :class:`CaseScore` in [0, 100].
 Malformed agent output scores 0 with a diagnosis; a malformed golden artifact raises
 :class:`GoldenArtifactError`.
@@ -9,17 +12,31 @@ from __future__ import annotations
 
 from ._ast import MAX_JSON_DEPTH, load_ast, score_t2
 from ._behaviour import score_behaviour
+from ._canonical import (
+    AST_FIELDS,
+    CANONICAL_FORMS,
+    NODE_KINDS,
+    accepted_t0,
+    canonical_ast,
+    canonical_tokens,
+)
 from ._models import CaseScore, GoldenArtifactError, RunOutcome
 from ._perf import score_t4
 from ._text import score_t0
 from ._tokens import Token, parse_token_dump, score_t1
 
 __all__ = [
+    "AST_FIELDS",
+    "CANONICAL_FORMS",
     "MAX_JSON_DEPTH",
+    "NODE_KINDS",
     "CaseScore",
     "GoldenArtifactError",
     "RunOutcome",
     "Token",
+    "accepted_t0",
+    "canonical_ast",
+    "canonical_tokens",
     "load_ast",
     "parse_token_dump",
     "score_behaviour",

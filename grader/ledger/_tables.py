@@ -40,6 +40,7 @@ __all__ = [
     "Run",
     "RunStatus",
     "StageName",
+    "StageOutput",
     "StageState",
     "StageStateName",
     "Submission",
@@ -294,3 +295,18 @@ class IntegrityFinding(LedgerModel, table=True):
     kind: str
     detail: str = Field(sa_type=Text)
     at: datetime = _when()
+
+
+class StageOutput(LedgerModel, table=True):
+    """One case's chained output of a graded submission, frozen for the next stage (revision
+    0006): its content is in the grader's store under ``sha256``; ``sha256`` None means the
+    case had no accepted output, so the next stage gets no input for it."""
+
+    __tablename__ = "stage_outputs"
+    __table_args__ = (UniqueConstraint("submission_id", "case"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submissions.id", index=True)
+    case: str
+    sha256: str | None = None
+    size: int | None = None

@@ -26,6 +26,7 @@ from grader.report._model import (
     AeiFigures,
     AeiInput,
     ElapsedTime,
+    FindingEntry,
     Funnel,
     ResurrectionEntry,
     RunIdentity,
@@ -142,6 +143,16 @@ def _build(
         rewards=_rewards(record),
         aei=aei,
         usage=usage,
+        findings=[
+            FindingEntry(
+                at=f.at,
+                stage=f.stage,
+                submission_id=f.submission_id,
+                category=f.kind,
+                evidence=f.detail,
+            )
+            for f in record.findings
+        ],
         diagnosis=diagnosis,
         timeline=_timeline(record, elapsed.first_event_at),
     )

@@ -28,6 +28,7 @@ __all__ = [
     "AeiFigures",
     "AeiInput",
     "ElapsedTime",
+    "FindingEntry",
     "Funnel",
     "ReportDocument",
     "ResurrectionEntry",
@@ -118,6 +119,21 @@ class StageMetrics(_Frozen):
     resurrection_reason: str | None
 
 
+class FindingEntry(_Frozen):
+    """An integrity finding, with its evidence (which the agent is never shown)."""
+
+    at: datetime
+    stage: StageName | None = Field(description="the stage the finding concerns")
+    submission_id: int | None = Field(description="the submission being graded when found")
+    category: str = Field(
+        description="toolchain-copy, toolchain-call, findings-tamper, measurement-tamper, "
+        "workspace-too-large, build-failed, ...: all the agent was told"
+    )
+    evidence: str = Field(
+        description="what was found, as recorded; it may quote text a stage program wrote"
+    )
+
+
 class Funnel(_Frozen):
     """How many of the six stages were reached, passed and resurrected."""
 
@@ -203,6 +219,11 @@ class RunMetrics(_Frozen):
     )
     aei: AeiFigures
     usage: RunUsage
+    findings: list[FindingEntry] = Field(
+        default_factory=list,
+        description="every integrity finding of the run, oldest first; any finding scored "
+        "the submission it was found in 0",
+    )
     diagnosis: RunDiagnosis | None = Field(
         description="why the run stopped and why each stage it did not pass failed; null only "
         "when computed without it (never in `ramp-grade report`)"

@@ -15,6 +15,7 @@ from typing import Any, Final
 from sqlalchemy import Table, select
 
 from grader.ledger import (
+    IntegrityFinding,
     Ledger,
     ResurrectionEvent,
     Run,
@@ -25,6 +26,7 @@ from grader.ledger import (
 )
 
 __all__ = [
+    "FindingRow",
     "ResurrectionRow",
     "RunRecord",
     "StageRow",
@@ -69,6 +71,15 @@ class ResurrectionRow:
 
 
 @dataclass(frozen=True, slots=True)
+class FindingRow:
+    at: datetime
+    stage: str | None
+    submission_id: int | None
+    kind: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
 class UsageRow:
     at: datetime
     kind: str
@@ -87,6 +98,7 @@ class RunRecord:
     submissions: list[SubmissionRow] = field(default_factory=list)
     resurrections: list[ResurrectionRow] = field(default_factory=list)
     usage: list[UsageRow] = field(default_factory=list)
+    findings: list[FindingRow] = field(default_factory=list)
 
 
 def _table(model: Any) -> Table:
@@ -105,6 +117,7 @@ def load_records(ledger: Ledger, run_ids: Sequence[str]) -> list[RunRecord]:
     submissions: dict[str, list[SubmissionRow]] = defaultdict(list)
     resurrections: dict[str, list[ResurrectionRow]] = defaultdict(list)
     usage: dict[str, list[UsageRow]] = defaultdict(list)
+    findings: dict[str, list[FindingRow]] = defaultdict(list)
     stage_t, submission_t = _table(StageState), _table(Submission)
     resurrection_t, usage_t = _table(ResurrectionEvent), _table(UsageEvent)
     with ledger.session(write=False) as session:
@@ -162,6 +175,13 @@ def load_records(ledger: Ledger, run_ids: Sequence[str]) -> list[RunRecord]:
                 .order_by(c.run_id, c.at, c.id)
             ):
                 usage[use_row.run_id].append(UsageRow(*use_row[1:]))
+            c = _table(IntegrityFinding).c
+            for found in connection.execute(
+                select(c.run_id, c.at, c.stage, c.submission_id, c.kind, c.detail)
+                .where(c.run_id.in_(batch))
+                .order_by(c.run_id, c.at, c.id)
+            ):
+                findings[found.run_id].append(FindingRow(*found[1:]))
     missing = [run_id for run_id in wanted if run_id not in runs]
     if missing:
         many = len(missing) > 1
@@ -178,6 +198,7 @@ def load_records(ledger: Ledger, run_ids: Sequence[str]) -> list[RunRecord]:
             submissions=submissions[run_id],
             resurrections=resurrections[run_id],
             usage=usage[run_id],
+            findings=findings[run_id],
         )
         for run_id in wanted
     ]

@@ -109,8 +109,25 @@ def run_blocks(run: RunMetrics) -> list[Block]:
         _stages(run),
         _metrics(run),
         *_usage(run.usage),
+        _findings(run),
         *([] if run.diagnosis is None else [_diagnosis(run.diagnosis)]),
     ]
+
+
+def _findings(run: RunMetrics) -> Bullets:
+    """Every integrity finding with its stage and evidence (the agent saw the category only)."""
+    return Bullets(
+        title="Integrity findings",
+        items=[
+            (
+                f"{f.stage or '-'}: {f.category} (submission {f.submission_id or '-'}, "
+                f"{fmt.when(f.at)}; the stage scored 0)",
+                [f"evidence: {f.evidence}"],
+            )
+            for f in run.findings
+        ],
+        empty="none",
+    )
 
 
 def _identity(run: RunMetrics) -> Facts:

@@ -12,7 +12,8 @@ import pytest
 from golden import ARTIFACT_FILES, GoldenManifest, Stage, build_golden, builtin_corpus, compare
 from golden._builder import golden_key
 from golden._corpus import load_case_dir
-from golden._reference import normalise_ast_ids, retarget_ir_for_rv64
+from golden._reference import retarget_ir_for_rv64
+from golden.scoring import canonical_ast
 from tests.support import backend_missing, reachable_temp_dir
 
 SAMPLE = ("exit_large_codes", "init_partial_nested", "perf_matmul")
@@ -90,14 +91,25 @@ def test_a_case_the_reference_rejects_is_reported_not_cached(
 
 def test_ast_ids_are_renumbered_consistently() -> None:
     raw = json.dumps(
-        {"id": "0x55d0a1", "inner": [{"id": "0x55d0b2", "referencedDecl": {"id": "0x55d0a1"}}]}
+        {
+            "id": "0x55d0a1",
+            "kind": "TranslationUnitDecl",
+            "inner": [
+                {"id": "0x55d0b2", "kind": "VarDecl", "name": "x"},
+                {"id": "0x55d0c3", "kind": "DeclRefExpr", "referencedDecl": {"id": "0x55d0b2"}},
+            ],
+        }
     )
-    once = normalise_ast_ids(raw)
-    assert json.loads(once) == {
+    once = canonical_ast(raw)
+    assert once is not None and json.loads(once) == {
         "id": "0x1",
-        "inner": [{"id": "0x2", "referencedDecl": {"id": "0x1"}}],
+        "kind": "TranslationUnitDecl",
+        "inner": [
+            {"id": "0x2", "kind": "VarDecl", "name": "x"},
+            {"kind": "DeclRefExpr", "referencedDecl": {"id": "0x2"}},
+        ],
     }
-    assert normalise_ast_ids(raw.replace("55d0", "7f11")) == once
+    assert canonical_ast(raw.replace("55d0", "7f11")) == once
 
 
 def test_retargeting_keeps_the_code() -> None:

@@ -70,7 +70,10 @@ def harness() -> Iterator[tuple[list, dict[str, CaseArtifacts], Path, Path]]:  #
     )
     shutil.copytree(HERE, workspace, dirs_exist_ok=True)
     for case in cases:
-        shutil.copyfile(case.source, case_dir / f"{case.name}.sy")
+        # One directory per case: the T3 wrapper finds "the" source by listing it (the
+        # canonical T2 AST it reads names no file).
+        (case_dir / case.name).mkdir(mode=0o755)
+        shutil.copyfile(case.source, case_dir / case.name / f"{case.name}.sy")
     include = _scratch("ramp-ref-include-")
     shutil.copyfile(RUNTIME_DIR / "sylib.h", include / "sylib.h")
     with open_sandbox(workspace, BACKEND, SandboxSpec(profile=Profile.DEV)) as box:
@@ -88,7 +91,7 @@ def _run_stage(
         workspace_writable=False,
         limits=ExecLimits(timeout_s=120, memory_mb=4096),
         mounts=(
-            Mount(source=case_dir, target=CASE_MOUNT),
+            Mount(source=case_dir / golden.name, target=CASE_MOUNT),
             Mount(source=RUNTIME_DIR, target=INCLUDE_MOUNT),
             Mount(source=golden.directory, target="/ramp/input"),
             Mount(source=output, target="/ramp/output", writable=True),
@@ -112,7 +115,10 @@ def test_reference_wrappers_score_100_everywhere(harness) -> None:  # type: igno
     case_dir = Path(tempfile.mkdtemp(prefix="ramp-ref-src-", dir="/tmp"))
     case_dir.chmod(0o755)
     for case in cases:
-        shutil.copyfile(case.source, case_dir / f"{case.name}.sy")
+        # One directory per case: the T3 wrapper finds "the" source by listing it (the
+        # canonical T2 AST it reads names no file).
+        (case_dir / case.name).mkdir(mode=0o755)
+        shutil.copyfile(case.source, case_dir / case.name / f"{case.name}.sy")
     scores: dict[tuple[str, Stage], float] = {}
     failures: list[str] = []
     with Judge(cases, backend=BACKEND) as judge:

@@ -73,13 +73,16 @@ def test_pass_then_resurrection_then_golden_input(machine: StageMachine) -> None
     _oracle(workspace, (Stage.T0, Stage.T1, Stage.T3))
     first = machine.submit(run.id, Stage.T0)
     assert first.passed and first.next_open is Stage.T1
-    assert (workspace / "reference" / "T0").is_dir()  # T1's inputs, public cases only
+    # T1's inputs, public cases only: beside the workspace, never in it.
+    assert (workspace.parent / "reference" / "T0").is_dir()
+    assert not (workspace / "reference").exists()
     with pytest.raises(StageRefusedError, match="T0 is passed"):
         machine.submit(run.id, Stage.T0)
     assert machine.submit(run.id, Stage.T1).passed
     t2 = machine.submit(run.id, Stage.T2)
     assert (t2.passed, t2.resurrected, t2.next_open) == (False, True, Stage.T3)
-    assert t2.reference_dir and (workspace / "reference" / "T2-RESURRECTED.md").is_file()
+    assert t2.reference_dir == "/ramp/reference/T2"
+    assert (workspace.parent / "reference" / "T2-RESURRECTED.md").is_file()
     t3 = machine.submit(run.id, Stage.T3)
     assert t3.chained_score == t3.isolated_score == 100.0
     status = machine.status(run.id)

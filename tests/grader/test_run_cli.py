@@ -59,7 +59,7 @@ def test_a_run_from_the_command_line(tmp_path: Path) -> None:
     outcome = json.loads(graded.stdout)
     assert outcome["chained_score"] == 100.0 and outcome["passed"] is True
     assert outcome["next_open"] == "T1"
-    assert (workspace / "reference" / "T0").is_dir()
+    assert (workspace.parent / "reference" / "T0").is_dir()
 
     status = json.loads(run("ramp-grade", "status", run_id, "--json", ledger=ledger).stdout)
     assert [s["state"] for s in status["stages"]][:2] == ["passed", "open"]

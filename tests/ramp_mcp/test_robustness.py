@@ -28,7 +28,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult
 from sqlmodel import select
 
-from grader._machine import _tree_hash
+from grader._snapshot import tree_hash as _tree_hash
 from grader.ledger import Ledger, Submission
 from ramp_mcp._tokens import ensure_token
 from tests.ramp_mcp.harness import create_run, http_server

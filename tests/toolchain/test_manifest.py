@@ -80,7 +80,11 @@ def test_pin_policy_pins_only_what_scores() -> None:
     manifest = load_manifest()
     scoring = {p.name for p in manifest.scoring_packages()}
     assert {"clang-19", "llvm-19", "lld-19", "qemu-user", "valgrind", "libc6", "python3"} <= scoring
-    assert {"gcc-riscv64-linux-gnu", "libc6-dev-riscv64-cross", "binutils-riscv64-linux-gnu"} <= scoring
+    assert {
+        "gcc-riscv64-linux-gnu",
+        "libc6-dev-riscv64-cross",
+        "binutils-riscv64-linux-gnu",
+    } <= scoring
     floating = {"chromium", "postgresql", "git", "gdb", "bubblewrap", "docker.io", "debootstrap"}
     assert not floating & scoring
     for package in manifest.packages:
@@ -92,7 +96,9 @@ def test_a_scoring_package_cannot_float(tmp_path: Path) -> None:
     text = MANIFEST_PATH.read_text()
     start = text.index('name = "clang-19"')
     end = text.index("[[package]]", start)
-    broken.write_text(text[:start] + text[start:end].replace('match = "exact"', 'match = "any"') + text[end:])
+    broken.write_text(
+        text[:start] + text[start:end].replace('match = "exact"', 'match = "any"') + text[end:]
+    )
     with pytest.raises(ManifestError, match="scoring but has match = 'any'"):
         load_manifest.__wrapped__(broken)
 
@@ -114,9 +120,7 @@ def test_fingerprint_ignores_what_does_not_score(tmp_path: Path) -> None:
     git = load_manifest.__wrapped__(_with_version("git", "1:9.9.9-1", tmp_path))
     assert git.fingerprint(Profile.DEV) == manifest.fingerprint(Profile.DEV)
     # A Debian revision of an upstream-pinned scoring package keeps the images.
-    qemu = load_manifest.__wrapped__(
-        _with_version("qemu-user", "1:7.2+dfsg-7+deb12u99", tmp_path)
-    )
+    qemu = load_manifest.__wrapped__(_with_version("qemu-user", "1:7.2+dfsg-7+deb12u99", tmp_path))
     assert qemu.fingerprint(Profile.DEV) == manifest.fingerprint(Profile.DEV)
     # An upstream change of it, or any change of an exact pin, makes new images.
     newer = load_manifest.__wrapped__(_with_version("qemu-user", "1:8.0+dfsg-1", tmp_path))

@@ -89,8 +89,10 @@ ATTACKS: tuple[Attack, ...] = (
         "links",
         "`ln -s <host dir> reference`, then fail a stage (T3), so the grader (root) writes "
         "the resurrection note and the next stage's reference inputs",
-        "the grader never writes outside the workspace",
-        "the link is replaced by a real reference/ directory; the host directory stays empty",
+        "the grader never writes into the workspace, let alone through a link in it",
+        "the note and the inputs go to the run's own reference directory beside the "
+        "workspace (root's, read-only at /ramp/reference); the link is left alone and the "
+        "host directory stays empty",
     ),
     # -- what the sandbox can see ---------------------------------------------------------
     Attack(
@@ -133,8 +135,9 @@ ATTACKS: tuple[Attack, ...] = (
         "hidden-and-later-stages",
         "secrets",
         "run_stage on a hidden case; run_stage T2 on a public case while T2 is locked",
-        "refused; the workspace holds no output of the open or later stages",
-        "errors: unknown public case / T2 is locked; reference/ holds only revealed inputs",
+        "refused; no output of the open or later stages is revealed",
+        "errors: unknown public case / T2 is locked; the run's reference directory is empty "
+        "while T0 is open",
     ),
     Attack(
         "output-symlink",
@@ -214,15 +217,27 @@ ATTACKS: tuple[Attack, ...] = (
         "disk-bomb",
         "resources",
         "dd 1 GB files into the workspace until the disk fills",
-        "stopped at the workspace disk cap (2 GB)",
-        "outcome output-limit (disk limit) after about 2 GB; the files can be deleted",
+        "stopped by the kernel at the workspace cap (512 MB, what a submission may hold)",
+        "dd fails with ENOSPC after about 512 MB (the workspace is its own ext4 file system); "
+        "the reply's detail says the workspace is full, with used/limit bytes and entries; "
+        "the files can be deleted and the next command runs",
+        BOTH,
+    ),
+    Attack(
+        "inode-bomb",
+        "resources",
+        "300,000 empty files from run_command (python3, one open per file)",
+        "stopped by the kernel at the workspace's entry cap (100,000), quickly; the host's "
+        "inode table untouched",
+        "about 100,000 made, the rest refused with ENOSPC, in seconds; the host file system's "
+        "free inodes barely move; the detail says the workspace is full",
         BOTH,
     ),
     Attack(
         "sparse-submit",
         "resources",
-        "a 900 MB sparse file (a few KB on disk), then submit_stage, so the snapshot would "
-        "write it all",
+        "a 900 MB sparse file (a few KB on disk, so it fits the 512 MB workspace file "
+        "system), then submit_stage, so the snapshot would write it all",
         "refused before any copy; the attempt is not used",
         "refused: more than the 512 MB a submission may hold; T0 still open, attempt kept",
     ),
@@ -340,6 +355,132 @@ ATTACKS: tuple[Attack, ...] = (
         "one graded, the others refused",
         "exactly one graded submission; refusals say 'being graded' / 'not open'",
     ),
+    # -- score attacks: getting a score without the work ----------------------------------
+    Attack(
+        "smuggle-after-pass",
+        "score",
+        "T0 passes honestly; then bin/t0 is changed to append, in a comment, gzip+base64 of "
+        "clang's token dump, JSON AST and IR of its input, and bin/t1..t3 only extract them "
+        "(carrying the rest on in token flags and an extra JSON field)",
+        "changes nothing: later submissions never run bin/t0 again; T1..T3 score what doing "
+        "nothing scores (0)",
+        "T1, T2, T3 chained and isolated 0, one T0 grading only; the same carriers take a "
+        "public case T0 -> T3 to the right output in the agent's own sandbox (before the "
+        "fix: each scored 100)",
+    ),
+    Attack(
+        "smuggle-through-t0",
+        "score",
+        "bin/t0 computes the T1/T2/T3 answers with clang at T0 grading and embeds them in "
+        "its output: a comment line, an extra line or the first line marker's file name "
+        "(per case)",
+        "no T0 output with a payload is the reference text, so none is passed on; T1..T3 "
+        "score what doing nothing scores (0)",
+        "T0 at most 59 per case, failed and resurrected; T1, T2, T3 score 0 on the golden "
+        "inputs, which carry nothing",
+        BOTH,
+    ),
+    Attack(
+        "findings-leak",
+        "score",
+        "bin/t0 (at T0) and bin/t1 (at T1, the reference lexer otherwise) append the hidden "
+        "case's name and base32 of its source to /ramp/findings/toolchain-calls, which the "
+        "grader reads",
+        "no agent text in any tool reply; the stage scores 0 (chained and isolated); the "
+        "finding is in every report format with its stage and evidence",
+        "replies say only `toolchain-call (T0|T1): a stage program tried to run the "
+        "reference toolchain`; T0 and T1 score 0; term/md/json/html reports quote the "
+        "evidence, hidden names included (before the fix: the text came back word for "
+        "word in submit_stage and T1 kept 100)",
+        BOTH,
+    ),
+    # -- running code a program wrote, or a compiler, where grading runs programs ---------
+    Attack(
+        "stage-written-code",
+        "exec",
+        "bin/t0 (python3) decodes a program kept xor-ed in its workspace (no scan sees it; "
+        "a stand-in for a compiler) into /tmp and /ramp/output and runs it: execve, through "
+        "/lib64/ld-linux-x86-64.so.2, a decoded .so by dlopen, memfd_create + fexecve, and "
+        "an anonymous RWX mapping; run_stage",
+        "nothing the program wrote runs; code cannot be made at run time",
+        "execve: Permission denied (Landlock: only the read-only snapshot and /usr execute); "
+        "ld.so and dlopen: failed to map segment (every writable place is noexec); "
+        "memfd_create, RWX mmap: Operation not permitted (seccomp). In run_command (the "
+        "unrestricted development sandbox) all six work",
+        BOTH,
+    ),
+    Attack(
+        "judge-exec-rv64",
+        "exec",
+        "bin/t5 emits RV64 assembly whose main makes an `ecall` execve of /bin/sh printing "
+        "the case's expected output (a stand-in for running lli or python3 on IR kept as "
+        "data); run_stage",
+        "the judged program starts nothing; score 0",
+        "under qemu-riscv64 the execve fails (EACCES: the run step executes only qemu and the "
+        "ELF loader); score 0. The same .s run under qemu in run_command prints the expected "
+        "output. Both backends: tests/golden/test_judge_exec_policy.py (also python3, clang, "
+        "lli)",
+    ),
+    Attack(
+        "judge-exec-ir",
+        "exec",
+        "bin/t3 emits IR whose main execve's /bin/sh through an inline-asm syscall to print "
+        "the expected output; run_stage",
+        "not run, score 0; and were it run, it could start nothing",
+        "refused by the IR interface check (assembly), score 0. Built by hand and run by the "
+        "judge's run step: execve of python3, sh, clang, lli fails for T3 (EACCES, Landlock; "
+        "the minimal environment, no LLVM to dlopen; W^X) and under valgrind for T4 (EPERM: "
+        "seccomp refuses execve from valgrind's tool code): tests/golden/"
+        "test_judge_exec_policy.py, both backends",
+    ),
+    # -- the file tools against races and odd input ----------------------------------------
+    Attack(
+        "symlink-race",
+        "links",
+        "a run_command loop in the agent's sandbox swaps `race/d` and its parent `race/p` with "
+        "symlinks to a world-writable host canary (renameat2 RENAME_EXCHANGE) while "
+        "list_files, read_file, write_file, edit_file, delete_path, move_path, glob and grep "
+        "are called 500+ times each through them",
+        "no canary byte or name in any reply; nothing created, changed, chowned or deleted "
+        "outside the workspace",
+        "0 hits (calls met the real directory or were refused); the file tools run in a "
+        "worker chrooted into the workspace as the run's uid, resolving beneath it with "
+        "openat2 (before: read a host canary and a bearer token, wrote and deleted host "
+        "files within 4 to 139 calls)",
+        BOTH,
+    ),
+    Attack(
+        "odd-names",
+        "paths",
+        "files named with bytes that are not UTF-8 (0xE9, 0xFF 0xFE), a backslash and a "
+        "newline, made in the sandbox, then listed, read, globbed, grepped, edited, moved, "
+        "written beside and deleted by the names the tools show",
+        "every name works; no tool fails on a name",
+        "names are shown with `\\xNN` for a byte that is not UTF-8 and `\\\\` for a "
+        "backslash, and taken back in that form (before: list_files and the snapshot's "
+        "hash raised UnicodeEncodeError)",
+    ),
+    Attack(
+        "deep-and-huge",
+        "resources",
+        "a tree 2,000 directories deep; a 2,000-component path; a glob of 339 `**/` "
+        "segments; a glob of 65 segments; delete_path on the deep tree",
+        "clear errors or bounded answers, quickly; the server keeps answering",
+        "'more than the 256 components'; `**/x` answers with a note that levels deeper than "
+        "256 were not entered; runs of `**` collapse (was 22 s); 'more than the 64 "
+        "segments'; delete_path says to use rm -rf (before: RecursionError)",
+    ),
+    Attack(
+        "reference-tree",
+        "paths",
+        "list_files/read_file/glob/grep under `/ramp/reference`; write_file, edit_file, "
+        "delete_path, move_path into or out of it; read_file `/ramp/referencex/y`, "
+        "`/ramp/scratch/x`, `/etc/passwd`",
+        "the revealed references are served read-only; every other absolute path is refused",
+        "reads answer with `/ramp/reference/...` paths (a read-only worker chrooted into "
+        "the reference directory); changes: 'is read-only'; other absolute paths: 'is "
+        "absolute'",
+    ),
 )
 
 
@@ -390,12 +531,27 @@ NOTES = """## Fixed while building the battery
   the host's disk with no cap but the per-file limit; a submission over 512 MB is refused
   before copying, sandboxes take a disk cap (`SandboxSpec.disk_mb`, enforced by the
   supervisors: `toolchain/sandbox/_disk.py`), and a stage's outputs are capped at 4 GB in all.
+- **disk-bomb**, **inode-bomb** (again): the polled cap let 300,000 empty files through
+  (5.9 MB, no entry limit), and the revealed references in the workspace counted against
+  the 512 MB a submission may hold (an honest run was refused T3). Each run's workspace and
+  scratch are now file systems of their own (an ext4 image on a loop device; a tmpfs where
+  there is none), capped by the kernel at 512 MB and 100,000 entries
+  (`toolchain/_capped.py`); references live beside the workspace, read-only to the run
+  (`grader/_run_home.py`), and every run has its own uid.
 - **redos-grep**: an exponential regular expression froze the whole server (Python's `re`
   holds the GIL); grep now searches with the `regex` engine under a 5 s budget.
 - **bad-unicode**: the file API raised an unhandled UnicodeEncodeError on text with lone
   surrogates; it is a clear error now (over MCP such requests never get that far).
 - **output-bomb**: run_stage read a whole output file (up to 1 GB) into memory for a 4 KB
   head; it now reads only the head.
+- **symlink-race**, **odd-names**, **deep-and-huge**: the file tools checked a path component
+  by component, then opened, replaced, unlinked and chowned it again by name, as root; a
+  swapper exchanging a directory with a host symlink won within 4 to 139 calls (a host
+  canary and another run's token read, host files written, chowned and deleted). They now
+  run in a worker chrooted into the workspace as the run's uid, resolving every parent
+  with `openat2(RESOLVE_BENEATH)` and acting relative to its descriptor
+  (`toolchain/workspace/`); names are bytes with one escape; walks, globs and paths are
+  bounded and every call has a deadline.
 """
 
 

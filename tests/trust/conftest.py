@@ -13,6 +13,7 @@ import pytest
 
 from tests.support import backend_missing
 from tests.trust.session import Session, live_session
+from toolchain._capped import remove_tree
 from toolchain._manifest import Profile
 
 
@@ -59,7 +60,7 @@ def sessions() -> Iterator[Sessions]:
             homes = [s.workspace.parent for s in pool._open.values()]
     finally:
         for home in homes:
-            shutil.rmtree(home, ignore_errors=True)
+            remove_tree(home)  # unmounts the run's capped workspace first
         shutil.rmtree(directory, ignore_errors=True)
 
 

@@ -18,9 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from golden import Split, Stage, build_golden, builtin_corpus
-from grader._machine import _tree_hash
+from golden import SOLUTION_DIR, Split, Stage, build_golden, builtin_corpus
+from grader._snapshot import tree_hash as _tree_hash
 from grader.ledger import Ledger, Submission
+from grader.report import render_report
+from ramp_mcp._scripted_agent import stage_files
 from ramp_mcp._server import TOOL_NAMES
 from tests.support import free_port, processes_with_marker
 from tests.trust.attacks import BOTH
@@ -203,6 +205,8 @@ def test_hidden_and_later_stages(sessions: Sessions) -> None:
     locked = s.call("run_stage", {"stage": "T2", "case": PUBLIC[0]})
     assert locked.error and "T2 is locked" in locked.text
     assert not (s.workspace / "reference").exists()
+    assert list((s.workspace.parent / "reference").iterdir()) == []
+    assert s.sh("ls -A /ramp/reference | wc -l")["stdout"] == "0\n"
 
 
 @pytest.mark.parametrize("backend", BOTH)
@@ -324,10 +328,38 @@ def test_disk_bomb(sessions: Sessions, backend: str) -> None:
         "dd if=/dev/zero of=bomb/f$i bs=1M count=1000 status=none || exit 9; done",
         timeout_s=300,
     )
-    assert ran["outcome"] == "output-limit" and "disk limit" in ran["detail"], ran
+    assert ran["outcome"] == "nonzero" and ran["exit_code"] == 9, ran
+    assert "No space left on device" in ran["stderr"], ran
+    assert "the workspace (/workspace) is full" in ran["detail"], ran
     used = sum(p.stat().st_size for p in (s.workspace / "bomb").iterdir())
-    assert used < 3 << 30, used
+    assert (400 << 20) < used <= 512 << 20, used
     s.ok("delete_path", {"path": "bomb", "recursive": True})
+    assert s.sh("echo fine")["detail"] == ""
+
+
+@pytest.mark.parametrize("backend", BOTH)
+def test_inode_bomb(sessions: Sessions, backend: str) -> None:
+    s = sessions.box(backend)
+    host_free = os.statvfs(s.workspace.parent).f_ffree
+    bomb = (
+        "import os\nos.mkdir('many')\nmade = failed = 0\n"
+        "for i in range(300000):\n"
+        "    try:\n"
+        "        os.close(os.open(f'many/f{i}', os.O_CREAT | os.O_WRONLY, 0o644)); made += 1\n"
+        "    except OSError as e:\n"
+        "        failed += 1; why = e.strerror\n"
+        "print(made, failed, why)\n"
+    )
+    s.ok("write_file", {"path": "bomb.py", "content": bomb})
+    started = time.monotonic()
+    ran = s.sh("python3 bomb.py", timeout_s=300)
+    took = time.monotonic() - started
+    made, failed, why = ran["stdout"].split(maxsplit=2)
+    assert 90_000 < int(made) < 100_000 and int(failed) > 200_000, ran
+    assert why.strip() == "No space left on device" and took < 120, (ran, took)
+    assert "the workspace (/workspace) is full" in ran["detail"], ran
+    assert host_free - os.statvfs(s.workspace.parent).f_ffree < 20_000
+    s.sh("rm -rf many bomb.py", timeout_s=300)
 
 
 @pytest.mark.parametrize("backend", BOTH)
@@ -595,7 +627,7 @@ def test_toolchain_call(sessions: Sessions) -> None:
 def test_toolchain_copy(sessions: Sessions) -> None:
     s = sessions.get("grading")
     _advance_to(s, Stage.T2)
-    s.sh("cp -L /usr/bin/clang-19 bin/t2-helper")
+    s.sh("mkdir -p bin && cp -L /usr/bin/clang-19 bin/t2-helper")
     s.ok("write_file", {"path": "bin/t2", "content": '#!/bin/sh\necho "{}" > "$2"\n'})
     graded = s.ok("submit_stage", {"stage": "T2"})
     assert graded["score"] == 0.0, graded
@@ -642,10 +674,14 @@ def test_reference_symlink(sessions: Sessions) -> None:
         s.ok("write_file", {"path": "bin/t3", "content": "#!/bin/sh\nexit 1\n"})
         graded = s.ok("submit_stage", {"stage": "T3"})
         assert graded["resurrected"] and graded["next_open"] == "T4"
+        assert graded["reference_dir"] == "/ramp/reference/T3"
         assert list(host.iterdir()) == []
-        reference = s.workspace / "reference"
-        assert reference.is_dir() and not reference.is_symlink()
+        assert (s.workspace / "reference").is_symlink(), "the agent's own link is left alone"
+        reference = s.workspace.parent / "reference"
         assert (reference / "T3-RESURRECTED.md").is_file() and any((reference / "T3").iterdir())
+        assert reference.stat().st_uid == 0 and (reference / "T3").stat().st_mode & 0o777 == 0o755
+        seen = s.sh("ls /ramp/reference; touch /ramp/reference/T3/x 2>&1; true")
+        assert "T3-RESURRECTED.md" in seen["stdout"] and "Read-only" in seen["stdout"], seen
     finally:
         os.system(f"rm -rf {host}")
 
@@ -689,3 +725,195 @@ def test_redos_grep(sessions: Sessions) -> None:
     text = " ".join(getattr(c, "text", "") for c in replies["grep"].content)
     assert replies["grep"].is_error and "exponential" in text, text
     assert replies["grep_s"] < 30 and replies["other_s"] < 2, replies
+
+
+# -- score attacks: smuggling answers downstream, leaking through findings ------------------
+
+# bin/t0 that also computes every later stage's answer with the development environment's
+# clang and hides it in its output: as a comment line, as an extra line or inside the first
+# line marker's file name (chosen per case), each answer gzip+base64 between `RAMP-tN:`
+# and `:`.
+_SMUGGLING_T0 = r"""#!/bin/sh
+set -e
+clang-19 -E -x c -isystem /ramp/include -include sylib.h "$1" -o "$2"
+d=$(mktemp -d)
+clang-19 -cc1 -dump-tokens "$2" 2> "$d/t1"
+clang-19 -cc1 -ast-dump=json "$2" > "$d/t2"
+clang-19 -S -emit-llvm -O0 -Xclang -disable-O0-optnone "$2" -o "$d/t3"
+for t in t1 t2 t3; do printf 'RAMP-%s:%s: ' $t "$(gzip -c "$d/$t" | base64 -w0)"; done > "$d/p"
+case "${ROUTE:-$(basename "$1" | cksum | cut -c1)}" in
+  comment|[0-2]) { printf '// '; cat "$d/p"; echo; } >> "$2" ;;
+  [3-5]) { cat "$d/p"; echo; } >> "$2" ;;
+  *) python3 -c 'import sys; t = open(sys.argv[1]).read(); i = t.index(chr(34) + chr(10))
+open(sys.argv[1], "w").write(t[:i] + open(sys.argv[2]).read() + t[i:])' "$2" "$d/p" ;;
+esac
+"""
+# The carriers downstream: each stage takes its answer from its input and passes the rest on
+# where its scorer barely looks (T1: in chunks, as extra flags of its tokens; T2: an extra
+# JSON field).
+_CARRIER = r"""#!/usr/bin/env python3
+import base64, gzip, json, re, sys
+text = open(sys.argv[1]).read()
+text += "".join(re.findall(r" \[R:([^\]]*)\]", text))
+found = dict(re.findall(r"RAMP-(t[123]):([A-Za-z0-9+/=]*):", text))
+if text.lstrip().startswith("{"):
+    found["t3"] = json.loads(text[: text.rindex("}") + 1]).get("carried", "")
+def answer(stage):
+    if not found.get(stage):
+        sys.exit("nothing carried")
+    return gzip.decompress(base64.b64decode(found[stage])).decode()
+"""
+_SMUGGLED = {
+    "t1": _CARRIER
+    + r"""lines = answer("t1").splitlines()
+rest = " ".join(f"RAMP-{t}:{found.get(t, '')}:" for t in ("t2", "t3"))
+chunks = [rest[i : i + 4000] for i in range(0, len(rest), 4000)]
+for i, chunk in enumerate(chunks):
+    head, flags, loc = lines[i].rsplit("	", 2)
+    lines[i] = f"{head}	{flags} [R:{chunk}]	{loc}"
+open(sys.argv[2], "w").write(chr(10).join(lines) + chr(10))
+""",
+    "t2": _CARRIER
+    + r"""tree = json.loads(answer("t2"))
+tree["carried"] = found.get("t3", "")
+json.dump(tree, open(sys.argv[2], "w"))
+""",
+    "t3": _CARRIER
+    + r"""open(sys.argv[2], "w").write(answer("t3"))
+""",
+}
+
+
+def _carriers(s: Session) -> None:
+    s.ok("write_file", {"path": "build.sh", "content": "#!/bin/sh\nchmod +x bin/*\n"})
+    for name, script in _SMUGGLED.items():
+        s.ok("write_file", {"path": f"bin/{name}", "content": script})
+
+
+def _carried_end_to_end(s: Session) -> None:
+    """The carriers work: in the agent's own sandbox a public case goes T0 -> T3 on the
+    payload alone and the IR runs correctly (so a 0 at grading is the fix, not a bug)."""
+    case = PUBLIC[0]
+    chain = (
+        f"ROUTE=comment bin/t0 cases/{case}.sy /tmp/a.i && bin/t1 /tmp/a.i /tmp/a.tok && "
+        "bin/t2 /tmp/a.tok /tmp/a.json && bin/t3 /tmp/a.json /tmp/a.ll && "
+        "clang-19 -w /tmp/a.ll /ramp/include/sylib.c -o /tmp/a && "
+        f"(if [ -f cases/{case}.in ]; then /tmp/a < cases/{case}.in; else /tmp/a; fi) > /tmp/a.out; "
+        f"cmp /tmp/a.out cases/{case}.out && echo CARRIED"
+    )
+    ran = s.sh(chain, timeout_s=120)
+    assert "CARRIED" in ran["stdout"], ran
+
+
+def _later_stages_score_nothing(s: Session) -> list[float]:
+    """Submit T1, T2, T3 with the carriers; their scores."""
+    scores = []
+    for stage in ("T1", "T2", "T3"):
+        graded = s.ok("submit_stage", {"stage": stage})
+        scores.append(graded["score"])
+        assert graded["isolated_score"] == 0.0, graded
+    return scores
+
+
+def test_smuggle_after_pass(sessions: Sessions) -> None:
+    s = sessions.get("score-smuggle-after")
+    s.ok("write_file", {"path": "build.sh", "content": "#!/bin/sh\nchmod +x bin/*\n"})
+    s.ok("write_file", {"path": "bin/t0", "content": GOOD_T0})
+    t0 = s.ok("submit_stage", {"stage": "T0"})
+    assert t0["passed"] and t0["score"] == 100.0, t0
+    # Now that T0 passed, bin/t0 grows the payload; later stages only extract it.
+    s.ok("write_file", {"path": "bin/t0", "content": _SMUGGLING_T0})
+    _carriers(s)
+    _carried_end_to_end(s)
+    assert _later_stages_score_nothing(s) == [0.0, 0.0, 0.0]
+    rows = _submissions(s, "T0")
+    assert [r.status for r in rows] == ["done"]  # bin/t0 was graded once, never again
+
+
+@pytest.mark.parametrize("backend", BOTH)
+def test_smuggle_through_t0(sessions: Sessions, backend: str) -> None:
+    s = sessions.get(f"score-smuggle-t0-{backend}", backend)
+    _carriers(s)
+    s.ok("write_file", {"path": "bin/t0", "content": _SMUGGLING_T0})
+    _carried_end_to_end(s)
+    t0 = s.ok("submit_stage", {"stage": "T0"})
+    # Every case carries a payload: none is the reference text, so none is passed on.
+    assert t0["score"] <= 59.0 and not t0["passed"] and t0["resurrected"], t0
+    assert not any("full marks" in line for line in t0["feedback"]), t0
+    assert _later_stages_score_nothing(s) == [0.0, 0.0, 0.0]
+
+
+# bin/tN that works, and writes the hidden case's name and source (base32) where the
+# toolchain stubs record their calls.
+_LEAK = (
+    '\necho "LEAK-$(basename "$1") $(base32 -w0 "$1" | head -c 400)" '
+    ">> /ramp/findings/toolchain-calls\n"
+)
+
+
+@pytest.mark.parametrize("backend", BOTH)
+def test_findings_leak(sessions: Sessions, backend: str) -> None:
+    s = sessions.get(f"score-findings-leak-{backend}", backend)
+    s.ok("write_file", {"path": "build.sh", "content": "#!/bin/sh\nchmod +x bin/*\n"})
+    s.ok("write_file", {"path": "bin/t0", "content": GOOD_T0.replace("exec ", "") + _LEAK})
+    replies = [s.ok("submit_stage", {"stage": "T0"})]
+    for relative in stage_files(Stage.T1):
+        content = (SOLUTION_DIR / relative).read_text(encoding="utf-8")
+        s.ok("write_file", {"path": relative, "content": content})
+    s.sh("mv bin/t1 bin/t1.real")
+    s.ok("write_file", {"path": "bin/t1", "content": '#!/bin/sh\nbin/t1.real "$@"' + _LEAK})
+    tried = s.ok("run_stage", {"stage": "T1", "case": PUBLIC[0]})
+    assert tried["score"] == 0.0 and "else: all" in tried["diagnosis"], tried
+    replies += [tried, s.ok("submit_stage", {"stage": "T1"}), s.ok("status")]
+    t0, _, t1, _ = replies
+    for stage, graded in (("T0", t0), ("T1", t1)):
+        assert graded["score"] == graded["isolated_score"] == 0.0 and not graded["passed"]
+        assert graded["integrity_findings"] == [
+            f"toolchain-call ({stage}): a stage program tried to run the reference toolchain"
+        ], graded
+    said = json.dumps(replies)
+    assert "LEAK-" not in said and not any(name in said for name in HIDDEN), said[:2000]
+    found = s.findings()
+    assert {(f.stage, f.kind) for f in found} == {
+        ("T0", "toolchain-call"),
+        ("T1", "toolchain-call"),
+    }
+    leaked = [
+        n
+        for n in HIDDEN
+        if any(f"LEAK-{n}.sy" in f.detail or f"LEAK-{n}.i" in f.detail for f in found)
+    ]
+    assert leaked, [f.detail for f in found]
+    with Ledger.open(s.ledger_url) as ledger:
+        for output_format in ("term", "md", "json", "html"):
+            text = str(render_report(ledger, [s.run_id], output_format=output_format))
+            text = text.replace("\\_", "_")  # Markdown escapes underscores
+            assert "toolchain-call" in text and f"LEAK-{leaked[0]}" in text, output_format
+
+
+# The exec-policy attacks live in their own module (a program that runs code it wrote, a
+# judged program that starts a compiler); collected here, with the rest of the battery.
+from tests.trust.exec_attacks import (  # noqa: E402
+    test_judge_exec_ir as test_judge_exec_ir,
+)
+from tests.trust.exec_attacks import (  # noqa: E402
+    test_judge_exec_rv64 as test_judge_exec_rv64,
+)
+from tests.trust.exec_attacks import (  # noqa: E402
+    test_stage_written_code as test_stage_written_code,
+)
+
+# The file-tool attacks (the symlink race, odd names, deep trees and huge globs, the
+# read-only reference tree) live in their own module; collected here.
+from tests.trust.file_attacks import (  # noqa: E402
+    test_deep_and_huge as test_deep_and_huge,
+)
+from tests.trust.file_attacks import (  # noqa: E402
+    test_odd_names as test_odd_names,
+)
+from tests.trust.file_attacks import (  # noqa: E402
+    test_reference_tree as test_reference_tree,
+)
+from tests.trust.file_attacks import (  # noqa: E402
+    test_symlink_race as test_symlink_race,
+)

@@ -20,6 +20,7 @@ from toolchain.sandbox._local import UNSAFE_WARNING, LocalBackend
 from toolchain.sandbox._models import (
     TRUNCATION_MARKER,
     ExecLimits,
+    ExecPolicy,
     ExecRequest,
     ExecResult,
     Mount,
@@ -35,6 +36,7 @@ __all__ = [
     "BwrapBackend",
     "DockerBackend",
     "ExecLimits",
+    "ExecPolicy",
     "ExecRequest",
     "ExecResult",
     "LocalBackend",

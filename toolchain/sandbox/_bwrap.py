@@ -2,8 +2,9 @@
 
 The command sees the profile's root file system read-only (the same files the Docker
 image holds), the workspace at /workspace, a private /tmp, no network, and its own pid,
-ipc and uts namespaces. As root we drop to uid 1000 before starting bwrap, so the sandbox
-is an unprivileged user namespace; limits come from a per-command control group where
+ipc and uts namespaces. As root we drop to the spec's uid (a run's own uid, or the shared
+sandbox user 1000) before starting bwrap, so the sandbox is an unprivileged user namespace
+owned by that uid, and the command runs as it; limits come from a per-command control group where
 the machine allows one, and rlimits otherwise.
 """
 
@@ -21,13 +22,14 @@ from pathlib import Path
 
 from toolchain._errors import SandboxClosedError, SandboxUnavailableError
 from toolchain._hostcmd import which
-from toolchain._image import MOUNT_ROOT, SANDBOX_GID, SANDBOX_UID, WORKSPACE_MOUNT, require_rootfs
+from toolchain._image import MOUNT_ROOT, WORKSPACE_MOUNT, require_rootfs
 from toolchain._paths import ramp_home, unreachable_parent
 from toolchain.sandbox._backend import SandboxBackend, register_backend
 from toolchain.sandbox._capture import build_result
 from toolchain.sandbox._cgroup import ExecCgroup, exec_cgroup_name
 from toolchain.sandbox._disk import DiskWatch
 from toolchain.sandbox._models import ExecLimits, ExecRequest, ExecResult, SandboxSpec
+from toolchain.sandbox._policy import policy_argv
 from toolchain.sandbox._process import supervise
 
 __all__ = ["SANDBOX_ENV", "BwrapBackend"]
@@ -89,10 +91,10 @@ class BwrapBackend(SandboxBackend):
     def start(self, workspace: Path) -> None:
         workspace = workspace.resolve()
         for path in (self._rootfs, workspace, *(m.source for m in self.spec.mounts)):
-            blocked = unreachable_parent(path, SANDBOX_UID, SANDBOX_GID)
+            blocked = unreachable_parent(path, self.spec.uid, self.spec.gid)
             if blocked is not None:
                 raise SandboxUnavailableError(
-                    f"the bwrap sandbox runs as uid {SANDBOX_UID}, which cannot enter {blocked} "
+                    f"the bwrap sandbox runs as uid {self.spec.uid}, which cannot enter {blocked} "
                     f"on the way to {path}; put the workspace somewhere it can reach (RAMP's "
                     f"own workspaces live under {ramp_home()}) or `chmod o+x {blocked}`"
                 )
@@ -143,10 +145,10 @@ class BwrapBackend(SandboxBackend):
             str(block_fd),
         ]
         if not self._as_root:
-            argv += ["--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_GID)]
+            argv += ["--uid", str(self.spec.uid), "--gid", str(self.spec.gid)]
         for key, value in (SANDBOX_ENV | request.env).items():
             argv += ["--setenv", key, value]
-        return [*argv, "--", *request.command()]
+        return [*argv, "--", *policy_argv(self.spec, request, remount=True)]
 
     def _mount_argv(self) -> list[str]:
         if not self.spec.mounts:
@@ -185,7 +187,7 @@ class BwrapBackend(SandboxBackend):
             *_rlimit_argv(self._prlimit, limits, fallback=cgroup is None),
             *self._bwrap_argv(request, workspace, info_fd=info_w, block_fd=block_r),
         ]
-        as_user = SANDBOX_UID if self._as_root else None
+        as_user = self.spec.uid if self._as_root else None
 
         def admit(process: subprocess.Popen[bytes]) -> None:
             # bwrap has made the sandbox's first process and waits on block_fd: put it in
@@ -209,7 +211,7 @@ class BwrapBackend(SandboxBackend):
                 cgroup=cgroup,
                 pass_fds=(info_w, block_r),
                 user=as_user,
-                group=SANDBOX_GID if as_user is not None else None,
+                group=self.spec.gid if as_user is not None else None,
                 on_spawn=admit,
                 disk=self._disk_watch(workspace),
             )

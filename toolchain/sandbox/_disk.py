@@ -1,7 +1,11 @@
-"""A disk cap for what a command writes to the host: its writable workspace and mounts.
+"""A polled disk cap for what a command writes to the host: its writable workspace and mounts.
 
-Those directories live on the host's disk, which no control group bounds and the per-file
-size limit does not either (a command may write many large files). While a command runs
+Where the kernel can cap a directory it does (a run's workspace and scratch are file
+systems of their own, ``toolchain._capped``) and no polling is asked for. This remains for
+directories on the host's disk that nothing else bounds: grading's build.sh on its
+snapshot, stage programs' output directories, and a run's workspace where nothing could be
+mounted (not root). No control group bounds them and the per-file size limit does not
+either (a command may write many large files). While a command runs
 the supervisor asks :meth:`DiskWatch.over` a few times a second. That is cheap: the file
 system's free space is compared with what it was at the start, and only when the space
 used since could have taken the tree past its cap is the tree itself measured.

@@ -31,13 +31,15 @@ from requests.exceptions import RequestException
 
 from toolchain._engine import SANDBOX_LABEL, docker_client
 from toolchain._errors import ImageMissingError, SandboxClosedError, SandboxError
-from toolchain._image import SANDBOX_GID, SANDBOX_UID, WORKSPACE_MOUNT, find_image, image_tag
+from toolchain._image import WORKSPACE_MOUNT, find_image, image_tag
 from toolchain._lifecycle import pid_alive
 from toolchain.sandbox._backend import SandboxBackend, register_backend
 from toolchain.sandbox._capture import CappedStream, RawExit, build_result
 from toolchain.sandbox._cgroup import CgroupView, ExecCgroup, cgroups_usable
 from toolchain.sandbox._disk import POLL_S, DiskWatch
 from toolchain.sandbox._models import ExecLimits, ExecRequest, ExecResult, SandboxSpec
+from toolchain.sandbox._noexec import NoexecViews
+from toolchain.sandbox._policy import policy_argv
 
 __all__ = ["OWNER_LABEL", "PROFILE_LABEL", "DockerBackend", "gc_containers"]
 
@@ -45,7 +47,6 @@ _log = logging.getLogger(__name__)
 
 OWNER_LABEL = "io.ramp.owner-pid"
 PROFILE_LABEL = "io.ramp.profile"
-_USER = f"{SANDBOX_UID}:{SANDBOX_GID}"
 _BASE_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "HOME": WORKSPACE_MOUNT,
@@ -196,7 +197,7 @@ def _remove_exec_cgroups(view: CgroupView) -> None:
 
 
 class DockerBackend(SandboxBackend):
-    """Commands run as uid 1000 in a read-only, offline, capability-less container."""
+    """Commands run as the spec's uid in a read-only, offline, capability-less container."""
 
     name = "docker"
 
@@ -214,6 +215,9 @@ class DockerBackend(SandboxBackend):
         self._lock = threading.Lock()
         self._running: dict[str, _Exec] = {}
         self._disk_roots: list[Path] = []
+        self._user = f"{spec.uid}:{spec.gid}"
+        self._noexec: NoexecViews | None = None
+        self._views: dict[Path, Path] = {}
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -242,6 +246,10 @@ class DockerBackend(SandboxBackend):
         self._disk_roots = [m.source.resolve() for m in self.spec.mounts if m.writable]
         if self.spec.workspace_writable:
             self._disk_roots.insert(0, workspace)
+        if self.spec.exec_policy is not None:
+            # Under an exec policy nothing a command writes may be mapped executable.
+            self._noexec = NoexecViews(self._disk_roots)
+            self._views = self._noexec.acquire()
         container: Any = None
         try:
             container = client.containers.create(tag, **self._create_options(workspace, name))
@@ -257,11 +265,18 @@ class DockerBackend(SandboxBackend):
             )
         except SandboxError:
             self._discard(container)
+            self._release_noexec()
             raise
         except _ENGINE_ERRORS as exc:
             self._discard(container)
+            self._release_noexec()
             raise _engine_error(f"starting sandbox container {name} from {tag}", exc) from exc
         self._attach_cgroups()
+
+    def _release_noexec(self) -> None:
+        if self._noexec is not None:
+            self._noexec.release()
+            self._noexec = None
 
     def _create_options(self, workspace: Path, name: str) -> dict[str, Any]:
         limits = self.spec.limits
@@ -276,17 +291,17 @@ class DockerBackend(SandboxBackend):
             "command": ["sleep", "infinity"],
             "name": name,
             "init": True,
-            "user": _USER,
+            "user": self._user,
             "network_mode": "none",
             "read_only": True,
-            "tmpfs": {"/tmp": f"size={self.spec.tmp_size_mb}m,mode=1777,exec"},
+            "tmpfs": {"/tmp": f"size={self.spec.tmp_size_mb}m,mode=1777,{self._tmp_exec()}"},
             "volumes": {
-                str(workspace): {
+                str(self._views.get(workspace, workspace)): {
                     "bind": WORKSPACE_MOUNT,
                     "mode": "rw" if self.spec.workspace_writable else "ro",
                 },
                 **{
-                    str(mount.source.resolve()): {
+                    str(self._views.get(mount.source.resolve(), mount.source.resolve())): {
                         "bind": mount.target,
                         "mode": "rw" if mount.writable else "ro",
                     }
@@ -308,6 +323,10 @@ class DockerBackend(SandboxBackend):
             "labels": labels,
             "detach": True,
         }
+
+    def _tmp_exec(self) -> str:
+        policy = self.spec.exec_policy
+        return "noexec,nosuid,nodev" if policy is not None and not policy.exec_tmp else "exec"
 
     def _engine_cpus(self) -> float:
         # The engine refuses nano_cpus above its CPU count; the cap is the same either way.
@@ -365,6 +384,8 @@ class DockerBackend(SandboxBackend):
                 pass
             except _ENGINE_ERRORS as exc:
                 error = _engine_error(f"removing sandbox container {facts.name}", exc)
+        if error is None:
+            self._release_noexec()  # the container's binds are gone with it
         if self._owns_client and self._client is not None:
             with contextlib.suppress(*_ENGINE_ERRORS):
                 self._client.close()
@@ -403,7 +424,7 @@ class DockerBackend(SandboxBackend):
             "ramp-exec",
             file_blocks,
             item.pidfile or "-",
-            *request.command(),
+            *policy_argv(self.spec, request, remount=False),
         ]
         environment = [f"{k}={v}" for k, v in {**_BASE_ENV, **request.env}.items()]
         workdir = posixpath.normpath(posixpath.join(WORKSPACE_MOUNT, request.cwd))
@@ -417,7 +438,7 @@ class DockerBackend(SandboxBackend):
                 tty=False,
                 environment=environment,
                 workdir=workdir,
-                user=_USER,
+                user=self._user,
             )["Id"]
         except _ENGINE_ERRORS as exc:
             raise self._exec_error("creating the command", exc) from exc
@@ -704,7 +725,9 @@ class DockerBackend(SandboxBackend):
             return
         script = f'p=$(cat {pidfile} 2>/dev/null) && kill -9 -- "-$p" "$p"; rm -f {pidfile}'
         with contextlib.suppress(*_ENGINE_ERRORS):
-            exec_id = self._client.api.exec_create(facts.id, ["/bin/sh", "-c", script], user=_USER)
+            exec_id = self._client.api.exec_create(
+                facts.id, ["/bin/sh", "-c", script], user=self._user
+            )
             self._client.api.exec_start(exec_id["Id"])
 
     def _kill_where(self, selected: Any) -> None:

@@ -9,6 +9,7 @@ from toolchain._errors import SandboxClosedError, SandboxUnavailableError
 from toolchain.sandbox._backend import SandboxBackend, register_backend
 from toolchain.sandbox._capture import build_result
 from toolchain.sandbox._models import ExecRequest, ExecResult, SandboxSpec
+from toolchain.sandbox._policy import policy_argv
 from toolchain.sandbox._process import supervise
 
 __all__ = ["UNSAFE_WARNING", "LocalBackend"]
@@ -34,6 +35,10 @@ class LocalBackend(SandboxBackend):
             raise SandboxUnavailableError(
                 "the local backend cannot mount directories under /ramp; use docker or bwrap"
             )
+        if spec.exec_policy is not None:
+            raise SandboxUnavailableError(
+                "the local backend cannot enforce an exec policy; use docker or bwrap"
+            )
         self.spec = spec
         self._workspace: Path | None = None
         self._closed = False
@@ -48,7 +53,7 @@ class LocalBackend(SandboxBackend):
             raise SandboxUnavailableError("start(workspace) must be called before exec")
         _log.warning(UNSAFE_WARNING)
         raw, stdout, stderr = supervise(
-            request.command(),
+            policy_argv(self.spec, request, remount=False),
             limits=request.limits,
             stdin=request.stdin,
             env={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(self._workspace)}

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from toolchain._image import MOUNT_ROOT
+from toolchain._image import MOUNT_ROOT, SANDBOX_GID, SANDBOX_UID, WORKSPACE_MOUNT
 from toolchain._manifest import Profile
 
 __all__ = [
     "TRUNCATION_MARKER",
     "ExecLimits",
+    "ExecPolicy",
     "ExecRequest",
     "ExecResult",
     "Mount",
@@ -68,6 +70,14 @@ class ExecRequest(BaseModel):
     cwd: str = Field(default=".", description="relative to the workspace root")
     env: dict[str, str] = Field(default_factory=dict)
     stdin: bytes = b""
+    stdin_file: str | None = Field(
+        default=None, description="a sandbox path to read stdin from (exec-policy sandboxes)"
+    )
+    stdout_file: str | None = Field(
+        default=None,
+        description="a sandbox path to write stdout to, created or truncated, never through a "
+        "symlink (exec-policy sandboxes: the command then needs no shell to redirect)",
+    )
     limits: ExecLimits = Field(default_factory=ExecLimits)
 
     @model_validator(mode="after")
@@ -87,6 +97,13 @@ class ExecRequest(BaseModel):
                 f"cwd {cwd!r} must be a path inside the workspace, relative to its root (like 'build')"
             )
         return cwd
+
+    @field_validator("stdin_file", "stdout_file")
+    @classmethod
+    def _absolute_file(cls, path: str | None) -> str | None:
+        if path is not None and (not path.startswith("/") or "\x00" in path):
+            raise ValueError(f"redirection {path!r} must be an absolute path inside the sandbox")
+        return path
 
     @field_validator("env")
     @classmethod
@@ -146,6 +163,56 @@ class Mount(BaseModel):
         return target
 
 
+_SANDBOX_PATH = re.compile(r"^(/[^/\x00]+)+$")
+
+
+class ExecPolicy(BaseModel):
+    """What a sandboxed command may execute, enforced by the kernel on it and all it starts.
+
+    With a policy, every command starts under the exec-policy launcher
+    (``toolchain/sandbox/_launcher.py``): Landlock lets it ``execve`` only files beneath
+    ``exec_paths`` and write only to the sandbox's writable places, every writable place is
+    mounted ``noexec`` (so nothing written can be mapped executable), and seccomp refuses
+    ``memfd_create`` and, with ``deny_exec_memory``, every way of making writable or
+    anonymous memory executable. Used where an agent's programs run at grading: they must
+    not be able to run a compiler, an interpreter or code they produce at run time.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    exec_paths: tuple[str, ...] = Field(
+        default=("/workspace", "/usr"),
+        description="absolute sandbox paths (files or directories) whose files may be executed; "
+        "read-only places only",
+    )
+    deny_exec_memory: bool = Field(
+        default=True,
+        description="refuse executable memory that is anonymous or writable (W^X); False only "
+        "for emulators that translate code at run time (qemu, valgrind)",
+    )
+    exec_tmp: bool = Field(
+        default=False,
+        description="leave /tmp mountable executable (valgrind maps its client from there); "
+        "execve of a file there is still refused",
+    )
+    no_exec_from: tuple[str, ...] = Field(
+        default=(),
+        description="fixed-address ELF executables (sandbox paths) whose code may not call "
+        "execve: valgrind's tool makes its guest's system calls, so naming it means the "
+        "measured program can start no process",
+    )
+
+    @field_validator("exec_paths", "no_exec_from")
+    @classmethod
+    def _absolute_paths(cls, paths: tuple[str, ...]) -> tuple[str, ...]:
+        for path in paths:
+            if not _SANDBOX_PATH.match(path) or path != posixpath.normpath(path):
+                raise ValueError(
+                    f"exec path {path!r} must be a normalised absolute path, like /usr/bin/qemu-riscv64"
+                )
+        return paths
+
+
 class SandboxSpec(BaseModel):
     """How a sandbox is set up: which environment, and the default limits per command."""
 
@@ -163,6 +230,18 @@ class SandboxSpec(BaseModel):
     )
     labels: dict[str, str] = Field(default_factory=dict, description="e.g. the run id")
     mounts: tuple[Mount, ...] = ()
+    uid: int = Field(
+        default=SANDBOX_UID,
+        ge=1,
+        description="the unprivileged user every command runs as (a run's own uid for its "
+        "sandboxes; the shared sandbox user for the judge and golden builds)",
+    )
+    gid: int = Field(default=SANDBOX_GID, ge=1, description="its group")
+    exec_policy: ExecPolicy | None = Field(
+        default=None,
+        description="restrict what commands may execute (grading); None: no restriction (the "
+        "agent's development sandbox)",
+    )
 
     @field_validator("profile")
     @classmethod
@@ -170,3 +249,21 @@ class SandboxSpec(BaseModel):
         if profile is Profile.HOST:
             raise ValueError("a sandbox runs the 'dev' or 'minimal' profile, not 'host'")
         return profile
+
+    def writable_paths(self) -> tuple[str, ...]:
+        """Where commands may write, inside the sandbox (always noexec under a policy)."""
+        mounts = tuple(m.target for m in self.mounts if m.writable)
+        return ("/tmp", "/dev", *mounts) + ((WORKSPACE_MOUNT,) if self.workspace_writable else ())
+
+    @model_validator(mode="after")
+    def _exec_only_read_only(self) -> Self:
+        if self.exec_policy is None:
+            return self
+        for path in self.exec_policy.exec_paths:
+            for writable in (*self.writable_paths(), "/proc"):
+                if path == writable or path.startswith(writable + "/"):
+                    raise ValueError(
+                        f"exec path {path} is in {writable}, where commands can write; an exec "
+                        "policy allows only read-only places (mount it read-only or drop it)"
+                    )
+        return self

@@ -11,7 +11,7 @@ import anyio.to_thread
 
 from toolchain._engine import engine_available
 from toolchain._errors import SandboxClosedError, SandboxError, SandboxUnavailableError
-from toolchain._image import SANDBOX_GID, SANDBOX_UID, find_rootfs
+from toolchain._image import find_rootfs
 from toolchain._lifecycle import Closing
 from toolchain.sandbox._backend import SandboxBackend, create_backend
 from toolchain.sandbox._local import LocalBackend
@@ -56,7 +56,7 @@ class Sandbox(Closing):
         if os.geteuid() == 0:
             writable = [m.source for m in spec.mounts if m.writable]
             for directory in ([self.workspace] if spec.workspace_writable else []) + writable:
-                _hand_over(directory.resolve())
+                _hand_over(directory.resolve(), spec.uid, spec.gid)
         backend.start(self.workspace)
 
     @property
@@ -74,8 +74,14 @@ class Sandbox(Closing):
         timeout_s: float | None = None,
         memory_mb: int | None = None,
         output_bytes: int | None = None,
+        stdin_file: str | None = None,
+        stdout_file: str | None = None,
     ) -> ExecResult:
-        """Run ``command`` (argv list, or a string for ``/bin/sh -c``) in the workspace."""
+        """Run ``command`` (argv list, or a string for ``/bin/sh -c``) in the workspace.
+
+        ``stdin_file``/``stdout_file`` (sandbox paths) redirect without a shell; they need a
+        sandbox with an exec policy, whose launcher opens them before it execs the command.
+        """
         if self._closed:
             raise SandboxClosedError("this sandbox is closed; open a new one")
         chosen = (limits or self.spec.limits).merged(
@@ -87,6 +93,8 @@ class Sandbox(Closing):
             cwd=cwd,
             env=dict(env or {}),
             stdin=stdin.encode() if isinstance(stdin, str) else stdin,
+            stdin_file=stdin_file,
+            stdout_file=stdout_file,
             limits=chosen,
         )
         return self.backend.exec(request)
@@ -101,11 +109,19 @@ class Sandbox(Closing):
             self.backend.close()
 
 
-def _hand_over(workspace: Path) -> None:
-    """Commands run as uid 1000 in every backend, so what they may write must be theirs."""
-    for path in (workspace, *workspace.rglob("*")):
+def _hand_over(directory: Path, uid: int, gid: int) -> None:
+    """Commands run as the spec's uid in every backend, so what they may write is theirs.
+
+    A directory whose root already belongs to that uid was made for it (a run's workspace
+    is created owned by the run's uid) and is left alone: walking it would be slow, and
+    that uid's own processes could race the walk. What root made for a sandbox (a grading
+    snapshot, output directories) is handed over whole; nothing of the uid runs there yet.
+    """
+    if directory.lstat().st_uid == uid:
+        return
+    for path in (directory, *directory.rglob("*")):
         if not path.is_symlink():
-            os.chown(path, SANDBOX_UID, SANDBOX_GID, follow_symlinks=False)
+            os.chown(path, uid, gid, follow_symlinks=False)
 
 
 def open_sandbox(

@@ -1,7 +1,15 @@
-"""The confined workspace: file operations an agent may make inside one directory."""
+"""The confined workspace: file operations an agent may make inside one directory, done by
+worker processes the kernel confines (chroot, the run's uid, openat2 beneath the root), and
+snapshots of a workspace made the same way."""
 
 from __future__ import annotations
 
+from toolchain.workspace._errors import (
+    ReadOnlyWorkspaceError,
+    SnapshotError,
+    WorkerError,
+    WorkspaceTimeoutError,
+)
 from toolchain.workspace._models import (
     EntryKind,
     FileEdited,
@@ -12,10 +20,14 @@ from toolchain.workspace._models import (
     GrepResult,
     PathDeleted,
     PathMoved,
+    SnapshotInfo,
     TreeEntry,
     TreeListing,
     WorkspaceLimits,
 )
+from toolchain.workspace._names import parse_name, show
+from toolchain.workspace._ownership import hand_over_tree
+from toolchain.workspace._snapshot import snapshot_tree, tree_hash
 from toolchain.workspace._workspace import Workspace
 
 __all__ = [
@@ -28,8 +40,18 @@ __all__ = [
     "GrepResult",
     "PathDeleted",
     "PathMoved",
+    "ReadOnlyWorkspaceError",
+    "SnapshotError",
+    "SnapshotInfo",
     "TreeEntry",
     "TreeListing",
+    "WorkerError",
     "Workspace",
     "WorkspaceLimits",
+    "WorkspaceTimeoutError",
+    "hand_over_tree",
+    "parse_name",
+    "show",
+    "snapshot_tree",
+    "tree_hash",
 ]

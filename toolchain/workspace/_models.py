@@ -16,6 +16,7 @@ __all__ = [
     "GrepResult",
     "PathDeleted",
     "PathMoved",
+    "SnapshotInfo",
     "TreeEntry",
     "TreeListing",
     "WorkspaceLimits",
@@ -36,6 +37,8 @@ class WorkspaceLimits(_Frozen):
     max_list_entries: int = Field(default=2000, gt=0)
     max_grep_matches: int = Field(default=500, gt=0)
     max_glob_results: int = Field(default=2000, gt=0)
+    max_visits: int = Field(default=100_000, gt=0)
+    """Most directory entries one listing, glob or grep looks at before it stops."""
 
 
 class EntryKind(StrEnum):
@@ -47,9 +50,16 @@ class EntryKind(StrEnum):
     OTHER = "other"
 
 
+_NOTE = (
+    "Why the walk stopped before it covered everything (an entry cap, the time budget, "
+    "a depth cap), and how to narrow it; None when it covered everything."
+)
+
+
 class TreeEntry(_Frozen):
     path: str
-    """Relative to the workspace root, ``/``-separated."""
+    """Relative to the workspace root, ``/``-separated; bytes that are not UTF-8 are shown as
+    ``\\xNN`` and a backslash as ``\\\\`` (the same form is accepted back)."""
     kind: EntryKind
     size: int | None = None
     """Bytes, for regular files only."""
@@ -63,6 +73,7 @@ class TreeListing(_Frozen):
     entries: tuple[TreeEntry, ...]
     truncated: bool
     """True when ``max_list_entries`` cut the listing short."""
+    note: str | None = Field(default=None, description=_NOTE)
 
 
 class FileRead(_Frozen):
@@ -112,6 +123,7 @@ class GlobResult(_Frozen):
     pattern: str
     matches: tuple[str, ...]
     truncated: bool
+    note: str | None = Field(default=None, description=_NOTE)
 
 
 class GrepMatch(_Frozen):
@@ -132,3 +144,19 @@ class GrepResult(_Frozen):
     files_searched: int
     files_skipped: int
     """Binary, oversized, hard-linked or unreadable files that were not searched."""
+    note: str | None = Field(default=None, description=_NOTE)
+
+
+class SnapshotInfo(_Frozen):
+    """What :func:`~toolchain.workspace.snapshot_tree` copied."""
+
+    tree_hash: str
+    """sha256 (hex) over every kept entry, as :func:`~toolchain.workspace.tree_hash` gives it."""
+    files: int
+    directories: int
+    """Directories below the root (the root itself is not counted)."""
+    symlinks: int
+    bytes: int
+    """Bytes of regular-file content copied."""
+    skipped: int
+    """FIFOs, sockets and device files, which are not copied."""

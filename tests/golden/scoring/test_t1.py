@@ -82,14 +82,25 @@ def test_wrong_kind_on_one_token(clang: Any, program: str) -> None:
     assert result.diagnosis == f"token {at + 1}: expected kind 'semi', got 'comma'"
 
 
-def test_unparseable_line_counts_as_a_wrong_token(clang: Any, program: str) -> None:
+def test_lines_not_in_the_format_are_left_out(clang: Any, program: str) -> None:
     golden = clang.tokens(program)
     lines = golden.splitlines(keepends=True)
+    # An extra line (a payload, say) is not a token: the dump still scores 100.
+    padded = "".join([*lines[:4], "\x00\xff not a token line\n", *lines[4:]])
+    result = score_t1(golden, padded)
+    assert result.score == 100.0 and result.details["unparsed_lines"] == 1
+    # A token line spoiled into garbage is a missing token: the count differs, 0.
     lines[4] = "\x00\xff not a token line\n"
     result = score_t1(golden, "".join(lines))
-    assert result.score == _expected(len(lines), wrong_kind=1)
-    assert result.details["unparsed_lines"] == 1
-    assert "could not be parsed" in result.diagnosis
+    assert result.score == 0.0 and result.details["produced_tokens"] == len(lines) - 1
+    assert "1 lines not in the token format were left out" in result.diagnosis
+
+
+def test_huge_line_numbers_are_not_tokens(clang: Any, program: str) -> None:
+    golden = clang.tokens(program)
+    spoiled = golden.replace(":1:", ":" + "9" * 5000 + ":", 1)
+    result = score_t1(golden, spoiled)
+    assert result.details["unparsed_lines"] == 1 and result.score == 0.0
 
 
 def test_garbage_and_empty_input_score_0(clang: Any, program: str) -> None:

@@ -69,7 +69,7 @@ def test_a_ledger_written_at_0001_opens_at_head_with_its_data(fresh_url: str) ->
         engine.dispose()
 
     with Ledger.open(fresh_url) as ledger:
-        assert ledger.schema_revision() == head_revision() == "0005"
+        assert ledger.schema_revision() == head_revision() == "0006"
         old = ledger.get_run("r-00000old01")
         assert (old.agent, old.status, old.attempts_per_stage, old.label) == (
             "old-agent",
@@ -89,6 +89,10 @@ def test_a_ledger_written_at_0001_opens_at_head_with_its_data(fresh_url: str) ->
         # Revision 0003: usage events carry a detail; the old event has none.
         assert "detail" in {c["name"] for c in inspector.get_columns("usage_events")}
         assert [e.detail for e in ledger.usage_events(old.id)] == [None]
+        # Revision 0006: frozen stage outputs, one row per (submission, case).
+        assert {"submission_id", "case", "sha256", "size"} <= {
+            c["name"] for c in inspector.get_columns("stage_outputs")
+        }
         with ledger.locked_run(old.id) as locked:
             locked.run.label = "migrated"
         assert ledger.get_run(old.id).label == "migrated"

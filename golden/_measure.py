@@ -1,0 +1,147 @@
+"""What T4 counts: the instructions the submitted module's own code executes.
+
+The measured program runs whole under callgrind, collection on from the first instruction
+to the last, never switched (no client request can be issued: the interface check refuses
+assembly and client requests, and the runtime's timer only reads the clock). Callgrind
+records the cost of every executed instruction by address, and every call with its call
+site, target and inclusive cost. The count is
+
+    Σ cost of instructions inside the module's code
+  + Σ inclusive cost of the calls the module's code makes to memcpy, memset and memmove
+
+The module's code is its ``.text``, renamed to ``.ramp.agent`` before the link, so it is a
+section of the executable of its own whatever its functions are called; memcpy, memset and
+memmove are the measurement runtime's own simple loops (glibc would pick a variant by the
+CPU), counted only when the module calls them (the runtime's scanf and printf call them
+too). The runtime interface (I/O, scanf, printf, the timer), libc and the C start-up are not
+counted, and nothing the module does to or around the timer calls changes the count.
+
+A call from the module's code to anything but its own code, the runtime interface and the
+three memory functions (reached through a computed address) is an escape: the work done
+there would not be counted, so it is reported as tampering.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict
+
+from golden._elf import STT_FUNC, ElfFile
+from golden._interface import MEMORY_FUNCTIONS, RUNTIME_INTERFACE
+from toolchain._errors import RampError
+
+__all__ = [
+    "AGENT_SECTION",
+    "CALLGRIND_OPTIONS",
+    "Layout",
+    "MeasureError",
+    "Measurement",
+    "count_instructions",
+    "layout_of",
+    "timer_calls",
+]
+
+AGENT_SECTION = ".ramp.agent"
+CALLGRIND_OPTIONS = (
+    "--tool=callgrind --collect-atstart=yes --combine-dumps=yes --dump-instr=yes "
+    "--dump-line=no --compress-strings=no --compress-pos=no"
+)
+_TIMER_CALLS = re.compile(r"^ramp-timer-calls:(.*)$", re.MULTILINE)
+
+
+class MeasureError(RampError):
+    """The measurement's own data is unusable (not the agent's fault): rebuild and rerun."""
+
+
+class Layout(BaseModel):
+    """Where the counted code lies in the measured executable."""
+
+    model_config = ConfigDict(frozen=True)
+
+    agent: tuple[int, int]
+    memory: dict[str, int]
+    runtime: dict[str, int]
+
+    def in_agent(self, address: int) -> bool:
+        return self.agent[0] <= address < self.agent[1]
+
+
+class Measurement(BaseModel):
+    """The count and what it is made of."""
+
+    model_config = ConfigDict(frozen=True)
+
+    counted: int
+    agent: int
+    memory: int
+    total: int
+    escapes: tuple[str, ...] = ()
+
+
+def layout_of(executable: ElfFile) -> Layout:
+    """The agent section's address range and the entry points the module may call."""
+    agent = [s for s in executable.sections if s.name == AGENT_SECTION]
+    if len(agent) != 1 or not agent[0].executable or agent[0].writable:
+        raise MeasureError(
+            f"the measured executable has no single read-only code section {AGENT_SECTION}"
+        )
+    entries: dict[str, int] = {}
+    for symbol in executable.symbols:
+        wanted = symbol.name in MEMORY_FUNCTIONS or symbol.name in RUNTIME_INTERFACE
+        if wanted and symbol.is_global and not symbol.undefined and symbol.type == STT_FUNC:
+            entries[symbol.name] = symbol.value
+    missing = sorted(MEMORY_FUNCTIONS - entries.keys())
+    if missing:
+        raise MeasureError(f"the measured executable lacks the runtime's {', '.join(missing)}")
+    return Layout(
+        agent=(agent[0].address, agent[0].address + agent[0].size),
+        memory={n: a for n, a in entries.items() if n in MEMORY_FUNCTIONS},
+        runtime={n: a for n, a in entries.items() if n in RUNTIME_INTERFACE},
+    )
+
+
+def _cost_line(line: str) -> tuple[int, int]:
+    fields = line.split()
+    return int(fields[0], 16), int(fields[1]) if len(fields) > 1 else 0
+
+
+def count_instructions(callgrind: str, layout: Layout) -> Measurement:
+    """Apply the definition above to a callgrind output file (``CALLGRIND_OPTIONS``)."""
+    if "\npositions: instr\n" not in callgrind or "\nevents: Ir\n" not in callgrind:
+        raise MeasureError("the callgrind output is not per-instruction Ir costs")
+    memory_entries = {a: n for n, a in layout.memory.items()}
+    allowed = set(layout.runtime.values()) | set(memory_entries)
+    agent = memory = total = 0
+    escapes: list[str] = []
+    target: int | None = None
+    for line in callgrind.splitlines():
+        if line.startswith("calls="):
+            target = int(line.split()[1], 16)
+            continue
+        if not line.startswith("0x"):
+            continue
+        site, cost = _cost_line(line)
+        if target is None:
+            total += cost
+            if layout.in_agent(site):
+                agent += cost
+        elif layout.in_agent(site):
+            if target in memory_entries:
+                memory += cost
+            elif not layout.in_agent(target) and target not in allowed:
+                escapes.append(f"a call from {site:#x} to {target:#x}, outside the interface")
+        target = None
+    return Measurement(
+        counted=agent + memory,
+        agent=agent,
+        memory=memory,
+        total=total,
+        escapes=tuple(dict.fromkeys(escapes)),
+    )
+
+
+def timer_calls(stderr: str) -> str | None:
+    """The measurement runtime's record of the timer calls (``S12@3 T40@3``), if printed."""
+    found = _TIMER_CALLS.findall(stderr)
+    return found[-1].strip() if found else None

@@ -1,0 +1,25 @@
+"""Helpers of the workspace tests: workspaces as the server makes them, owned by an
+unprivileged uid and served by confined workers (chrooted, as that uid) under root."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from toolchain.workspace import Workspace, WorkspaceLimits, hand_over_tree
+
+UID = GID = 1000
+"""The uid the workers run as (the image's sandbox user)."""
+
+
+def give(root: Path) -> None:
+    """Hand what a test made as root inside ``root`` to the workers' uid."""
+    if os.geteuid() == 0:
+        hand_over_tree(root, UID, GID)
+
+
+def open_workspace(
+    root: Path, limits: WorkspaceLimits | None = None, *, timeout_s: float = 10.0, **options: bool
+) -> Workspace:
+    give(root)
+    return Workspace(root, uid=UID, gid=GID, limits=limits, timeout_s=timeout_s, **options)

@@ -1,0 +1,513 @@
+"""The exec-policy launcher: runs INSIDE a sandbox, locks the process down, then execs the command.
+
+A sandbox whose spec carries an :class:`~toolchain.sandbox.ExecPolicy` starts every
+command as ``python3 -I -S -c <this file's source> <options> -- <command...>``. This file
+therefore uses the standard library only and must run on the Python 3 of both images.
+Before ``execve`` of the command it, in order:
+
+1. (bwrap) enters a nested user and mount namespace, maps its own uid and gid, and
+   remounts every read-write mount ``noexec`` (bwrap has no noexec option; docker gets
+   ``noexec`` from its tmpfs option and from host binds that already carry it);
+2. checks that every place the command may write is on a ``noexec`` mount, so no file it
+   writes can be mapped executable (``dlopen``, ``mmap(PROT_EXEC)``, the ELF loader);
+3. opens the redirections it was given (the command then needs no shell);
+4. restricts itself with Landlock: files may be executed only beneath the allowlist, and
+   written only beneath the writable places (so not ``/proc/self/mem``);
+5. installs a seccomp filter: no ``memfd_create``, no foreign-ABI system calls and, unless
+   the command is an emulator that compiles code at run time, no executable memory that is
+   anonymous or writable, no ``mprotect(PROT_EXEC)``, no ``ptrace``, no
+   ``READ_IMPLIES_EXEC`` personality; and no ``execve`` made from the code of the given
+   fixed-address executables (valgrind's tool makes its guest's system calls, so a
+   measured program can start nothing, while the shell around valgrind still can).
+
+Every restriction is inherited by everything the command starts. Anything that cannot be
+put in place stops the launch (exit status 126) with a message on stderr: the policy is
+never silently weaker.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import struct
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["EXIT_REFUSED", "code_ranges", "main", "seccomp_program"]
+
+EXIT_REFUSED = 126
+_PREFIX = "ramp-exec-policy"
+
+# -- Linux constants (x86_64) -----------------------------------------------------------------
+_SYS = {
+    "ptrace": 101,
+    "mmap": 9,
+    "mprotect": 10,
+    "shmat": 30,
+    "personality": 135,
+    "remap_file_pages": 216,
+    "process_vm_writev": 311,
+    "memfd_create": 319,
+    "pkey_mprotect": 329,
+    "memfd_secret": 447,
+    "execve": 59,
+    "execveat": 322,
+    "landlock_create_ruleset": 444,
+    "landlock_add_rule": 445,
+    "landlock_restrict_self": 446,
+}
+_AUDIT_ARCH_X86_64 = 0xC000003E
+_X32_SYSCALL_BIT = 0x40000000
+_PROT_WRITE, _PROT_EXEC = 0x2, 0x4
+_MAP_ANONYMOUS = 0x20
+_SHM_EXEC = 0o100000
+_READ_IMPLIES_EXEC = 0x0400000
+_PERSONALITY_QUERY = 0xFFFFFFFF
+_EPERM = 1
+
+_SECCOMP_RET_KILL_PROCESS = 0x80000000
+_SECCOMP_RET_ERRNO = 0x00050000
+_SECCOMP_RET_ALLOW = 0x7FFF0000
+_BPF_LD_W_ABS = 0x20
+_BPF_JEQ_K = 0x15
+_BPF_JGE_K = 0x35
+_BPF_JSET_K = 0x45
+_BPF_RET_K = 0x06
+_PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_SECCOMP = 22
+_SECCOMP_MODE_FILTER = 2
+
+_LANDLOCK_CREATE_RULESET_VERSION = 1
+_LANDLOCK_RULE_PATH_BENEATH = 1
+_ACCESS_EXECUTE = 1 << 0
+_ACCESS_WRITE_FILE = 1 << 1
+_FILE_ACCESS = _ACCESS_EXECUTE | _ACCESS_WRITE_FILE | (1 << 2) | (1 << 14) | (1 << 15)
+
+_CLONE_NEWNS = 0x00020000
+_CLONE_NEWUSER = 0x10000000
+_MS = {
+    "ro": 0x1,
+    "nosuid": 0x2,
+    "nodev": 0x4,
+    "noexec": 0x8,
+    "nosymfollow": 0x100,
+    "noatime": 0x400,
+    "nodiratime": 0x800,
+    "relatime": 0x200000,
+    "strictatime": 0x1000000,
+}
+_MS_REMOUNT = 0x20
+_MS_BIND = 0x1000
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+_libc.prctl.argtypes = [ctypes.c_int, *[ctypes.c_ulong] * 4]
+_libc.mount.argtypes = [
+    ctypes.c_char_p,
+    ctypes.c_char_p,
+    ctypes.c_char_p,
+    ctypes.c_ulong,
+    ctypes.c_void_p,
+]
+
+
+class _Refused(Exception):
+    """A restriction the policy asks for could not be put in place.
+
+    Not a RampError: this file runs alone inside the sandbox and cannot import RAMP; the
+    host sees the refusal as exit status 126 and the message on stderr.
+    """
+
+
+def _check(result: int, what: str) -> int:
+    if result < 0:
+        number = ctypes.get_errno()
+        raise _Refused(f"{what} failed: {os.strerror(number)} (errno {number})")
+    return result
+
+
+# -- seccomp ------------------------------------------------------------------------------------
+
+Instruction = tuple[int, int, int, int]
+# Before assembly a jump target is a label (str) or None for "the next instruction".
+_Symbolic = tuple[int, str | None, str | None, int] | str
+
+
+def _ld(offset: int) -> _Symbolic:
+    return (_BPF_LD_W_ABS, None, None, offset)
+
+
+def _arg(index: int) -> _Symbolic:
+    """Load the low 32 bits of system call argument ``index`` (seccomp_data.args, LE).
+
+    Every argument checked here is an int in the kernel (prot, flags, shmflg, persona),
+    or has its flag bits in the low word, so the high word cannot hide a flag.
+    """
+    return _ld(16 + 8 * index)
+
+
+def _if(code: int, k: int, true: str | None, false: str | None = None) -> _Symbolic:
+    return (code, true, false, k)
+
+
+def _ret(value: int) -> _Symbolic:
+    return (_BPF_RET_K, None, None, value)
+
+
+def seccomp_program(
+    *, deny_exec_memory: bool, no_exec_from: Sequence[tuple[int, int]] = ()
+) -> list[Instruction]:
+    """The classic-BPF filter as (code, jt, jf, k) instructions; see the module docstring.
+
+    The architecture is checked first (anything but x86_64 is killed: a 32-bit call would
+    carry other numbers), then x32 numbers are refused, then each watched call either is
+    refused outright or jumps to a short check of its arguments. ``no_exec_from`` holds
+    code address ranges (below 4 GiB) from which execve/execveat are refused.
+    """
+    denied = ["memfd_create", "memfd_secret"]
+    checks: dict[str, list[_Symbolic]] = {}
+    if deny_exec_memory:
+        denied += ["ptrace", "process_vm_writev", "remap_file_pages"]
+        exec_prot = [_arg(2), _if(_BPF_JSET_K, _PROT_EXEC, "deny", "allow")]
+        checks = {
+            # executable and (writable or anonymous): memory that code could be written to
+            "mmap": [
+                _arg(2),
+                _if(_BPF_JSET_K, _PROT_EXEC, None, "allow"),
+                _if(_BPF_JSET_K, _PROT_WRITE, "deny"),
+                _arg(3),
+                _if(_BPF_JSET_K, _MAP_ANONYMOUS, "deny", "allow"),
+            ],
+            "mprotect": exec_prot,
+            "pkey_mprotect": exec_prot,
+            "shmat": [_arg(2), _if(_BPF_JSET_K, _SHM_EXEC, "deny", "allow")],
+            "personality": [
+                _arg(0),
+                _if(_BPF_JEQ_K, _PERSONALITY_QUERY, "allow"),
+                _if(_BPF_JSET_K, _READ_IMPLIES_EXEC, "deny", "allow"),
+            ],
+        }
+    dispatch = [(name, name) for name in checks]
+    if no_exec_from:
+        checks["execve"] = _caller_outside(no_exec_from)
+        dispatch += [("execve", "execve"), ("execveat", "execve")]
+    items: list[_Symbolic] = [
+        _ld(4),
+        _if(_BPF_JEQ_K, _AUDIT_ARCH_X86_64, None, "kill"),
+        _ld(0),
+        _if(_BPF_JGE_K, _X32_SYSCALL_BIT, "deny"),
+        *(_if(_BPF_JEQ_K, _SYS[name], "deny") for name in denied),
+        *(_if(_BPF_JEQ_K, _SYS[name], label) for name, label in dispatch),
+        _ret(_SECCOMP_RET_ALLOW),
+    ]
+    for name, body in checks.items():
+        items += [name, *body]
+    items += [
+        "allow",
+        _ret(_SECCOMP_RET_ALLOW),
+        "deny",
+        _ret(_SECCOMP_RET_ERRNO | _EPERM),
+        "kill",
+        _ret(_SECCOMP_RET_KILL_PROCESS),
+    ]
+    return _assemble(items)
+
+
+def _caller_outside(ranges: Sequence[tuple[int, int]]) -> list[_Symbolic]:
+    """Allow the call unless the instruction pointer lies in one of ``ranges``."""
+    body: list[_Symbolic] = [
+        _ld(12),  # seccomp_data.instruction_pointer, high word
+        _if(_BPF_JEQ_K, 0, None, "allow"),
+        _ld(8),  # low word
+    ]
+    for index, (low, high) in enumerate(ranges):
+        after = f"range{index + 1}"
+        body += [
+            _if(_BPF_JGE_K, low, None, after),
+            _if(_BPF_JGE_K, high, after, "deny"),
+            after,
+        ]
+    return [*body, _ret(_SECCOMP_RET_ALLOW)]
+
+
+def code_ranges(path: str) -> list[tuple[int, int]]:
+    """The executable segments of a fixed-address ELF executable (valgrind's tools).
+
+    Only an ET_EXEC file is accepted: its code is where the headers say, whatever ASLR does.
+    """
+    with open(path, "rb") as handle:  # noqa: PTH123 - pathlib would slow every start-up
+        header = handle.read(64)
+        if len(header) < 64 or header[:5] != b"\x7fELF\x02" or header[5] != 1:
+            raise _Refused(f"{path} is not a 64-bit little-endian ELF file")
+        e_type, phoff, phentsize, phnum = (
+            struct.unpack_from("<H", header, 16)[0],
+            struct.unpack_from("<Q", header, 32)[0],
+            *struct.unpack_from("<HH", header, 54),
+        )
+        if e_type != 2:
+            raise _Refused(f"{path} is position-independent; its code has no fixed address")
+        handle.seek(phoff)
+        table = handle.read(phentsize * phnum)
+    ranges = []
+    for index in range(phnum):
+        p_type, p_flags, _, vaddr, _, _, memsz = struct.unpack_from(
+            "<IIQQQQQ", table, index * phentsize
+        )
+        if p_type == 1 and p_flags & 1:  # PT_LOAD, PF_X
+            if vaddr + memsz >= 1 << 32:
+                raise _Refused(f"{path} has code above 4 GiB, which this filter cannot hold")
+            ranges.append((vaddr, vaddr + memsz))
+    if not ranges:
+        raise _Refused(f"{path} has no executable segment")
+    return ranges
+
+
+def _assemble(items: Sequence[_Symbolic]) -> list[Instruction]:
+    """Resolve labels into the relative jump offsets classic BPF takes (0..255)."""
+    labels: dict[str, int] = {}
+    count = 0
+    for item in items:
+        if isinstance(item, str):
+            labels[item] = count
+        else:
+            count += 1
+    program: list[Instruction] = []
+    for item in items:
+        if isinstance(item, str):
+            continue
+        code, true, false, k = item
+        at = len(program)
+
+        def offset(label: str | None, at: int = at) -> int:
+            if label is None:
+                return 0
+            distance = labels[label] - at - 1
+            if not 0 <= distance <= 255:
+                raise _Refused(f"seccomp jump to {label} out of range ({distance})")
+            return distance
+
+        program.append((code, offset(true), offset(false), k))
+    return program
+
+
+def _install_seccomp(program: Sequence[Instruction]) -> None:
+    packed = b"".join(struct.pack("=HBBI", *instruction) for instruction in program)
+    buffer = ctypes.create_string_buffer(packed, len(packed))
+    fprog = struct.pack("=HxxxxxxQ", len(program), ctypes.addressof(buffer))
+    holder = ctypes.create_string_buffer(fprog, len(fprog))
+    _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
+    _check(
+        _libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.addressof(holder), 0, 0),
+        "installing the seccomp filter",
+    )
+
+
+# -- Landlock -----------------------------------------------------------------------------------
+
+
+def _landlock(exec_paths: Sequence[str], write_paths: Sequence[str]) -> None:
+    """Execute only beneath ``exec_paths``; write only beneath ``write_paths``."""
+    abi = _libc.syscall(_SYS["landlock_create_ruleset"], None, 0, _LANDLOCK_CREATE_RULESET_VERSION)
+    if abi < 1:
+        raise _Refused(
+            "this kernel has no Landlock (needs Linux 5.13+ with landlock in the lsm= list)"
+        )
+    handled = _ACCESS_EXECUTE | _ACCESS_WRITE_FILE
+    attr = ctypes.create_string_buffer(struct.pack("=Q", handled), 8)
+    ruleset = _check(
+        _libc.syscall(_SYS["landlock_create_ruleset"], attr, 8, 0), "landlock_create_ruleset"
+    )
+    try:
+        rights: dict[str, int] = {}
+        for path in exec_paths:
+            rights[path] = rights.get(path, 0) | _ACCESS_EXECUTE
+        for path in write_paths:
+            rights[path] = rights.get(path, 0) | _ACCESS_WRITE_FILE
+        for path, access in rights.items():
+            _allow_beneath(ruleset, path, access)
+        _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
+        _check(_libc.syscall(_SYS["landlock_restrict_self"], ruleset, 0), "landlock_restrict_self")
+    finally:
+        os.close(ruleset)
+
+
+def _allow_beneath(ruleset: int, path: str, access: int) -> None:
+    try:
+        fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return  # nothing there to allow (an optional system directory)
+    try:
+        if not os.path.isdir(path):  # noqa: PTH112 - pathlib would slow every start-up
+            access &= _FILE_ACCESS
+        rule = ctypes.create_string_buffer(struct.pack("=Qi", access, fd), 12)
+        _check(
+            _libc.syscall(_SYS["landlock_add_rule"], ruleset, _LANDLOCK_RULE_PATH_BENEATH, rule, 0),
+            f"allowing {path} in the Landlock ruleset",
+        )
+    finally:
+        os.close(fd)
+
+
+# -- mounts -------------------------------------------------------------------------------------
+
+
+def _unescape(field: str) -> str:
+    """mountinfo escapes space, tab, newline and backslash as \\ooo."""
+    out, i = [], 0
+    while i < len(field):
+        if field[i] == "\\" and field[i + 1 : i + 4].isdigit() and i + 4 <= len(field):
+            out.append(chr(int(field[i + 1 : i + 4], 8)))
+            i += 4
+        else:
+            out.append(field[i])
+            i += 1
+    return "".join(out)
+
+
+def _writable_mounts() -> list[tuple[str, int]]:
+    """(mount point, its per-mount flags) of every read-write mount, outermost first."""
+    found: list[tuple[str, int]] = []
+    with open("/proc/self/mountinfo", encoding="utf-8") as handle:  # noqa: PTH123 - see _write
+        for line in handle:
+            fields = line.split()
+            target, options = _unescape(fields[4]), fields[5].split(",")
+            if "rw" not in options:
+                continue
+            flags = 0
+            for option in options:
+                flags |= _MS.get(option, 0)
+            found.append((target, flags))
+    return found
+
+
+def _write(path: str, text: str) -> None:
+    """Plain open(): importing pathlib would add milliseconds to every command's start."""
+    with open(path, "w", encoding="ascii") as handle:  # noqa: PTH123
+        handle.write(text)
+
+
+def _private_noexec_namespace(keep_exec: Sequence[str]) -> None:
+    """A nested user+mount namespace in which every read-write mount is noexec.
+
+    Mount points in ``keep_exec`` are left as they are (valgrind maps its client from /tmp).
+
+    The uid and gid stay what they were; the capabilities the new namespace grants are lost
+    at the command's execve (its uid is not 0 there), and Landlock forbids any later mount
+    change, so the command can neither clear the flag nor unmount to uncover anything.
+    """
+    uid, gid = os.getuid(), os.getgid()
+    _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS), "unshare(CLONE_NEWUSER|CLONE_NEWNS)")
+    for name, text in (
+        ("setgroups", "deny"),
+        ("uid_map", f"{uid} {uid} 1"),
+        ("gid_map", f"{gid} {gid} 1"),
+    ):
+        _write(f"/proc/self/{name}", text)
+    for target, flags in _writable_mounts():
+        if flags & _MS["noexec"] or target in keep_exec:
+            continue
+        result = _libc.mount(
+            None, target.encode(), None, _MS_REMOUNT | _MS_BIND | flags | _MS["noexec"], None
+        )
+        if result < 0 and ctypes.get_errno() != errno.ENOENT:  # ENOENT: hidden by another
+            _check(result, f"remounting {target} noexec")
+
+
+def _require_noexec(paths: Sequence[str]) -> None:
+    for path in paths:
+        try:
+            flags = os.statvfs(path).f_flag
+        except FileNotFoundError:
+            continue
+        if not flags & os.ST_NOEXEC:
+            raise _Refused(
+                f"{path} is writable but not mounted noexec, so a file written there could be "
+                "mapped executable; the sandbox must mount it noexec"
+            )
+
+
+# -- launch -------------------------------------------------------------------------------------
+
+
+class Policy:
+    """The restrictions to apply, parsed from the launcher's options (see :func:`parse`)."""
+
+    def __init__(self) -> None:
+        names = ("exec", "write", "noexec", "keep-exec", "no-exec-from")
+        self.lists: dict[str, list[str]] = {k: [] for k in names}
+        self.remount_noexec = False
+        self.deny_exec_memory = False
+        self.stdin: str | None = None
+        self.stdout: str | None = None
+
+
+def parse(argv: Sequence[str]) -> tuple[Policy, list[str]]:
+    """Read ``--exec=P --write=P --noexec=P --keep-exec=P --no-exec-from=ELF --stdin=P
+    --stdout=P --remount-noexec --deny-exec-memory -- COMMAND...``.
+
+    Plain options: json or argparse would cost every command milliseconds of start-up.
+    """
+    policy = Policy()
+    for at, argument in enumerate(argv):
+        if argument == "--":
+            command = list(argv[at + 1 :])
+            if not command:
+                raise _Refused("no command given after --")
+            return policy, command
+        option, has_value, value = argument.removeprefix("--").partition("=")
+        if option == "remount-noexec" and not has_value:
+            policy.remount_noexec = True
+        elif option == "deny-exec-memory" and not has_value:
+            policy.deny_exec_memory = True
+        elif option in policy.lists and value:
+            policy.lists[option].append(value)
+        elif option in ("stdin", "stdout") and value:
+            setattr(policy, option, value)
+        else:
+            raise _Refused(f"unknown or incomplete option {argument!r}")
+    raise _Refused("no -- before the command")
+
+
+def _redirect(policy: Policy) -> None:
+    for path, target, flags in (
+        (policy.stdin, 0, os.O_RDONLY),
+        (policy.stdout, 1, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW),
+    ):
+        if path is not None:
+            fd = os.open(path, flags | os.O_CLOEXEC, 0o644)
+            os.dup2(fd, target)
+            os.close(fd)
+
+
+def apply(policy: Policy) -> None:
+    """Put every restriction of ``policy`` on this process (see the module docstring)."""
+    if policy.remount_noexec:
+        _private_noexec_namespace(policy.lists["keep-exec"])
+    _require_noexec(policy.lists["noexec"])
+    _redirect(policy)
+    _landlock(policy.lists["exec"], policy.lists["write"])
+    ranges = [r for path in policy.lists["no-exec-from"] for r in code_ranges(path)]
+    _install_seccomp(seccomp_program(deny_exec_memory=policy.deny_exec_memory, no_exec_from=ranges))
+
+
+def main(argv: Sequence[str]) -> int:
+    try:
+        policy, command = parse(argv[1:])
+        apply(policy)
+    except (_Refused, OSError) as exc:
+        sys.stderr.write(f"{_PREFIX}: the command was not started: {exc}\n")
+        return EXIT_REFUSED
+    try:
+        os.execvp(command[0], command)
+    except OSError as exc:
+        sys.stderr.write(f"{_PREFIX}: cannot execute {command[0]}: {exc.strerror}\n")
+        return 127 if exc.errno == errno.ENOENT else EXIT_REFUSED
+    return EXIT_REFUSED  # not reached: execvp replaced the process
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
