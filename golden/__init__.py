@@ -14,7 +14,15 @@ from golden._corpus import (
 from golden._manifest import MANIFEST_PATH, GoldenManifest, compare, manifest_of
 from golden._reference import ARTIFACT_FILES, CASE_MOUNT, INCLUDE_MOUNT, Stage
 from golden._solution import SOLUTION_DIR, reference_workspace, solution_files, solution_modules
-from golden._stages import CONTRACTS_DIR, PASS_THRESHOLD, Environment, StageSpec, stage_specs
+from golden._stages import (
+    CONTRACTS_DIR,
+    PASS_THRESHOLD,
+    CaseRole,
+    Environment,
+    StageSpec,
+    case_roles,
+    stage_specs,
+)
 
 __all__ = [
     "ARTIFACT_FILES",
@@ -28,6 +36,7 @@ __all__ = [
     "Case",
     "CaseArtifacts",
     "CaseKind",
+    "CaseRole",
     "CorpusError",
     "Environment",
     "GoldenBuild",
@@ -38,6 +47,7 @@ __all__ = [
     "StageSpec",
     "build_golden",
     "builtin_corpus",
+    "case_roles",
     "compare",
     "golden_key",
     "load_case_dir",

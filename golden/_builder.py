@@ -5,7 +5,9 @@ covers the development toolchain's fingerprint, the runtime library and the refe
 commands: change any of them and everything is rebuilt; otherwise a build is a lookup.
 Cases are built in parallel in one development sandbox. Each case is checked before it
 is cached: the T3 and T4 artifacts run natively and the T5 artifact under qemu, and all
-three must reproduce the expected stdout and exit code.
+three must reproduce the expected stdout and exit code. The T4 artifact is measured as an
+agent's T4 output is (the reference count) and so is the T3 artifact (the baseline count
+T4's score starts from: golden/scoring/_perf.py).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from golden._interface import check_ir_text, check_object
 from golden._measure import MeasureError, count_instructions, layout_of, timer_calls
 from golden._reference import (
     ARTIFACT_FILES,
+    BASELINE_BINARY,
     CASE_MOUNT,
     INCLUDE_MOUNT,
     MEASURED_BINARY,
@@ -65,6 +68,10 @@ _LEFTOVERS = (
     "check.t4.o",
     "check.t4.o.own",
     "check.t4.callgrind",
+    BASELINE_BINARY,
+    "check.t3m.o",
+    "check.t3m.o.own",
+    "check.t3m.callgrind",
     "check.t5",
 )
 
@@ -85,6 +92,8 @@ class CaseArtifacts(BaseModel):
     expected_stdout: Path
     expected_exit: int
     reference_instructions: int
+    # The unchanged T3 artifact's count, measured the same way: where T4's score starts.
+    baseline_instructions: int
     timed: bool
     # The measurement runtime's record of the timer calls (golden/_measure.py), if any.
     timer_calls: str | None = None
@@ -168,24 +177,23 @@ def _write_canonical(work: Path) -> None:
     (work / ARTIFACT_FILES[Stage.T2]).write_text(tree, encoding="utf-8")
 
 
-def _reference_count(work: Path) -> int:
-    """The T4 reference's count, measured exactly as an agent's T4 output is; the T3 and
-    T4 references must pass the interface check an agent's output must pass."""
-    problems = check_ir_text((work / ARTIFACT_FILES[Stage.T3]).read_text(encoding="utf-8"))
-    problems += check_ir_text((work / ARTIFACT_FILES[Stage.T4]).read_text(encoding="utf-8"))
+def _measured_count(work: Path, stage: Stage, tag: str, binary: str) -> int:
+    """A reference IR's count, measured exactly as an agent's T4 output is; the IR must pass
+    the interface check an agent's output must pass."""
+    problems = check_ir_text((work / ARTIFACT_FILES[stage]).read_text(encoding="utf-8"))
     try:
-        problems += check_object(read_elf(work / "check.t4.o"))
-        layout = layout_of(read_elf(work / MEASURED_BINARY))
+        problems += check_object(read_elf(work / f"check.{tag}.o"))
+        layout = layout_of(read_elf(work / binary))
         measured = count_instructions(
-            (work / "check.t4.callgrind").read_text(errors="replace"), layout
+            (work / f"check.{tag}.callgrind").read_text(errors="replace"), layout
         )
     except (ElfError, MeasureError, OSError) as exc:
-        raise GoldenBuildError(f"measuring the T4 reference failed: {exc}") from exc
+        raise GoldenBuildError(f"measuring the {stage} reference failed: {exc}") from exc
     if problems or measured.escapes:
         found = [p.message for p in problems] + list(measured.escapes)
-        raise GoldenBuildError(f"the reference IR breaks the interface: {'; '.join(found)}")
+        raise GoldenBuildError(f"the {stage} reference breaks the interface: {'; '.join(found)}")
     if measured.counted <= 0:
-        raise GoldenBuildError("callgrind counted no instruction of the T4 reference")
+        raise GoldenBuildError(f"callgrind counted no instruction of the {stage} reference")
     return measured.counted
 
 
@@ -215,11 +223,20 @@ def _build_case(box: Sandbox, root: Path, final: Path, case: Case) -> CaseArtifa
         # and the optimised and RV64 artifacts must agree with it.
         stdout = (work / "check.t3.out").read_bytes()
         code = int((work / "check.t3.exit").read_text().strip())
-    for tag in ("t3", "t4", "t5"):
+    for tag in ("t3", "t3m", "t4", "t5"):
         problem = _check(work, tag, stdout, code)
         if problem:
             raise GoldenBuildError(problem)
-    counted = _reference_count(work)
+    counted = _measured_count(work, Stage.T4, "t4", MEASURED_BINARY)
+    baseline = _measured_count(work, Stage.T3, "t3m", BASELINE_BINARY)
+    calls = timer_calls((work / "check.t4.stderr").read_text(errors="replace"))
+    for tag in ("t3", "t3m", "t5"):
+        made = timer_calls((work / f"check.{tag}.stderr").read_text(errors="replace"))
+        if made != calls:
+            raise GoldenBuildError(
+                f"the {tag.upper()} reference artifact makes the timer calls {made or 'none'}, "
+                f"the T4 one {calls or 'none'}: the runtime builds disagree (rebuild them)"
+            )
     (work / "expected.out").write_bytes(stdout)
     for leftover in _LEFTOVERS:
         (work / leftover).unlink(missing_ok=True)
@@ -233,8 +250,9 @@ def _build_case(box: Sandbox, root: Path, final: Path, case: Case) -> CaseArtifa
         expected_stdout=final / "expected.out",
         expected_exit=code,
         reference_instructions=counted,
+        baseline_instructions=baseline,
         timed=timed,
-        timer_calls=timer_calls((work / "check.t4.stderr").read_text(errors="replace")),
+        timer_calls=calls,
     )
     (work / _META).write_text(info.model_dump_json(indent=2), encoding="utf-8")
     if final.exists():

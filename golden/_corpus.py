@@ -2,16 +2,23 @@
 
 Layout: ``golden/corpus/<kind>/NAME.sy`` with optional ``NAME.in`` (stdin) and the
 expectation ``NAME.out`` (stdout) + ``NAME.exit`` (exit code), written by
-``python -m golden._expected`` after the native and RV64 builds agree and the sanitizers
-run clean. The public/hidden split is a pure function of the name (about 40% public), so
-it needs no list, and adding cases never moves one across. A user's directory of
-``NAME.sy`` (+``.in``) is a corpus too: its cases are hidden and functional, and their expectation is
-established by the golden build.
+``python -m golden._expected`` once every build agrees and the sanitizers run clean.
+
+The public/hidden split is explicit: ``golden/corpus/split.toml`` lists the public cases
+(and, for review, the hidden ones) by category. A case not listed as public is hidden, so
+a new case stays hidden until someone decides to publish it; the split is stratified so
+that every category (a kind and a name prefix) is seen and tested: ``split_problems``
+says where it is not. A user's directory of ``NAME.sy`` (+``.in``) is a corpus too: its
+cases are hidden and functional, and their expectation is established by the golden build.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
+import tomllib
+from collections import Counter
+from collections.abc import Iterable
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -22,18 +29,28 @@ from toolchain._errors import RampError
 
 __all__ = [
     "CORPUS_DIR",
-    "PUBLIC_SHARE",
+    "MAX_PUBLIC_SHARE",
+    "MIN_PUBLIC_SHARE",
+    "SPLIT_FILE",
     "Case",
     "CaseKind",
     "CorpusError",
     "Split",
+    "SplitPlan",
     "builtin_corpus",
+    "category_of",
     "load_case_dir",
+    "load_split",
     "split_of",
+    "split_problems",
 ]
 
 CORPUS_DIR = Path(__file__).with_name("corpus")
-PUBLIC_SHARE = 0.4
+SPLIT_FILE = CORPUS_DIR / "split.toml"
+# Every category is at least 30% public (agents see each kind of program) and at least
+# 50% hidden (the grade rests on unseen programs); overall about 40% is public.
+MIN_PUBLIC_SHARE = 0.3
+MAX_PUBLIC_SHARE = 0.5
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
@@ -77,12 +94,90 @@ class Case(BaseModel):
         return b"" if self.stdin is None else self.stdin.read_bytes()
 
 
+class SplitPlan(BaseModel):
+    """``split.toml``: category -> names, for the public and the (reviewed) hidden cases.
+
+    ``merged`` folds name prefixes too small to be split on their own into a category:
+    ``{"misc": ["tiny"]}`` counts ``tiny_*`` cases as ``misc``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    public: dict[str, list[str]]
+    hidden: dict[str, list[str]]
+    merged: dict[str, list[str]] = {}
+
+    def public_names(self) -> frozenset[str]:
+        return frozenset(name for names in self.public.values() for name in names)
+
+    def listed(self) -> dict[str, str]:
+        """name -> the category it is filed under, public and hidden alike."""
+        return {
+            n: cat for table in (self.public, self.hidden) for cat, ns in table.items() for n in ns
+        }
+
+
+@cache
+def load_split(path: Path = SPLIT_FILE) -> SplitPlan:
+    """The committed split; a name filed twice is an error (it would be ambiguous)."""
+    try:
+        plan = SplitPlan.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    except (OSError, tomllib.TOMLDecodeError, ValueError) as exc:
+        raise CorpusError(
+            f"{path} must be TOML with [public] and [hidden] tables of category = [names]: {exc}"
+        ) from exc
+    filed = Counter(n for table in (plan.public, plan.hidden) for ns in table.values() for n in ns)
+    twice = sorted(name for name, count in filed.items() if count > 1)
+    if twice:
+        raise CorpusError(f"{path} files these cases more than once: {', '.join(twice)}")
+    return plan
+
+
 def split_of(name: str) -> Split:
-    """Public for about 40% of names: fixed per name, so adding cases never moves one."""
-    digest = hashlib.sha256(f"ramp-split:{name}".encode()).digest()
-    return (
-        Split.PUBLIC if int.from_bytes(digest[:8], "big") < PUBLIC_SHARE * 2**64 else Split.HIDDEN
-    )
+    """Public only when ``split.toml`` lists the name as public: new cases start hidden."""
+    return Split.PUBLIC if name in load_split().public_names() else Split.HIDDEN
+
+
+def category_of(case: Case, plan: SplitPlan) -> str:
+    """The case's category: its kind and its name prefix (or the category it is merged into)."""
+    prefix = case.name.split("_", 1)[0]
+    for category, prefixes in plan.merged.items():
+        if prefix in prefixes:
+            prefix = category
+    return f"{case.kind.value}/{prefix}"
+
+
+def _share_problems(label: str, public: int, total: int) -> list[str]:
+    lowest, highest = math.ceil(MIN_PUBLIC_SHARE * total), math.floor(MAX_PUBLIC_SHARE * total)
+    if lowest <= public <= highest:
+        return []
+    return [
+        f"{label}: {public} of {total} cases public; it needs {lowest}..{highest} "
+        f"({MIN_PUBLIC_SHARE:.0%} public, {1 - MAX_PUBLIC_SHARE:.0%} hidden): list or unlist "
+        "cases in golden/corpus/split.toml, or merge a category too small to split"
+    ]
+
+
+def split_problems(cases: Iterable[Case], plan: SplitPlan) -> list[str]:
+    """Where the split is not stratified: per kind and per category, by the shares above.
+
+    Cases not listed in the plan count as hidden (they are); a listed name that is no case,
+    or is filed under another category than its own, is a problem too.
+    """
+    cases = list(cases)
+    problems: list[str] = []
+    names = {case.name: case for case in cases}
+    for name, filed in sorted(plan.listed().items()):
+        if name not in names:
+            problems.append(f"split.toml lists {name}, which is no case of the corpus")
+        elif category_of(names[name], plan).split("/", 1)[1] != filed:
+            problems.append(f"split.toml files {name} under {filed}, not its own category")
+    for group in (lambda c: c.kind.value, lambda c: category_of(c, plan)):
+        totals = Counter(group(c) for c in cases)
+        public = Counter(group(c) for c in cases if c.split is Split.PUBLIC)
+        for label in sorted(totals):
+            problems += _share_problems(label, public[label], totals[label])
+    return problems
 
 
 def _read_case(source: Path, kind: CaseKind, split: Split) -> Case:

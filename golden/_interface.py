@@ -13,6 +13,10 @@ _sysy_stoptime), and use LLVM's target-independent intrinsics; nothing else. Two
   ``.text``, no section posing as the measurement's own, and no Valgrind client request
   (its fixed instruction preamble) anywhere in the file.
 
+Before either, the module must be LLVM IR text (``decode_ir``): the judge assembles exactly
+the text it checked with llvm-as, which reads nothing else, so no bitcode file (which
+clang would read under any name) can carry what the text check would refuse.
+
 A problem that tries to reach the instrumentation or the timer (assembly, client requests,
 redefined runtime symbols) is marked as tampering: the grader raises an integrity finding.
 """
@@ -36,6 +40,7 @@ __all__ = [
     "InterfaceProblem",
     "check_ir_text",
     "check_object",
+    "decode_ir",
     "refused_score",
 ]
 
@@ -59,6 +64,8 @@ TAMPER = "measurement-tamper"
 # amd64 Valgrind client requests start with these four rotates of %rdi (valgrind.h).
 CLIENT_REQUEST_PREAMBLE = bytes.fromhex("48c1c703 48c1c70d 48c1c73d 48c1c733")
 MAX_IR_CHARS = 64 << 20
+# A bitcode file starts with one of these (the plain form, or the wrapper Darwin uses).
+BITCODE_MAGIC = (b"BC\xc0\xde", b"\xde\xc0\x17\x0b")
 
 # Target-independent intrinsic families an optimiser may use (what clang -O2 emits for
 # SysY and more); anything else (stack and return addresses, registers, patchpoints,
@@ -156,6 +163,29 @@ def _defined(name: str, what: str) -> InterfaceProblem | None:
         message=f"{what} @{name}, a name of the runtime: the runtime's own definition must be "
         "the one that runs",
         tamper=True,
+    )
+
+
+def decode_ir(data: bytes) -> tuple[str, list[InterfaceProblem]]:
+    """The IR text of a T3/T4 output, and why it is not LLVM IR text if it is not.
+
+    Bitcode, other binary data (a NUL byte) and bytes that are not UTF-8 are refused: only
+    text is checked, and only the checked text is built.
+    """
+    if data.startswith(BITCODE_MAGIC):
+        return "", [_not_text("is LLVM bitcode")]
+    if b"\x00" in data:
+        return "", [_not_text("contains a NUL byte (binary data)")]
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        return "", [_not_text(f"is not UTF-8 text (byte {exc.start})")]
+
+
+def _not_text(why: str) -> InterfaceProblem:
+    return InterfaceProblem(
+        message=f"the output {why}, not LLVM IR text: write the module in the textual .ll form "
+        "(the grader assembles it with llvm-as-19, which reads only text)"
     )
 
 

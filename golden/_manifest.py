@@ -20,6 +20,7 @@ class ManifestEntry(BaseModel):
     artifacts: dict[Stage, str]
     expected_exit: int
     reference_instructions: int
+    baseline_instructions: int
 
 
 class GoldenManifest(BaseModel):
@@ -43,6 +44,7 @@ def _entry(case: CaseArtifacts) -> ManifestEntry:
         artifacts=case.hashes,
         expected_exit=case.expected_exit,
         reference_instructions=case.reference_instructions,
+        baseline_instructions=case.baseline_instructions,
     )
 
 
@@ -84,5 +86,10 @@ def compare(expected: GoldenManifest, build: GoldenBuild) -> list[str]:
             problems.append(
                 f"{case.name}: T4 reference count {got.reference_instructions} "
                 f"!= {entry.reference_instructions}"
+            )
+        if got.baseline_instructions != entry.baseline_instructions:
+            problems.append(
+                f"{case.name}: T4 baseline count {got.baseline_instructions} "
+                f"!= {entry.baseline_instructions}"
             )
     return problems

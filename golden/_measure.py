@@ -19,21 +19,25 @@ counted, and nothing the module does to or around the timer calls changes the co
 A call from the module's code to anything but its own code, the runtime interface and the
 three memory functions (reached through a computed address) is an escape: the work done
 there would not be counted, so it is reported as tampering.
+
+Only callgrind's own, whole dump is read: its header first, one part, costs that are counts,
+and a summary and totals that agree with them (the judge also keeps the measured program
+from replacing or removing the file, golden._judge); anything else is no count at all.
 """
 
 from __future__ import annotations
-
-import re
 
 from pydantic import BaseModel, ConfigDict
 
 from golden._elf import STT_FUNC, ElfFile
 from golden._interface import MEMORY_FUNCTIONS, RUNTIME_INTERFACE
+from golden.scoring import read_timer_calls
 from toolchain._errors import RampError
 
 __all__ = [
     "AGENT_SECTION",
     "CALLGRIND_OPTIONS",
+    "DumpTampered",
     "Layout",
     "MeasureError",
     "Measurement",
@@ -43,15 +47,20 @@ __all__ = [
 ]
 
 AGENT_SECTION = ".ramp.agent"
+# --vgdb=no: valgrind makes no FIFO for a debugger (nothing in the measuring run but the
+# dump may be created, golden._judge).
 CALLGRIND_OPTIONS = (
     "--tool=callgrind --collect-atstart=yes --combine-dumps=yes --dump-instr=yes "
-    "--dump-line=no --compress-strings=no --compress-pos=no"
+    "--dump-line=no --compress-strings=no --compress-pos=no --vgdb=no"
 )
-_TIMER_CALLS = re.compile(r"^ramp-timer-calls:(.*)$", re.MULTILINE)
 
 
 class MeasureError(RampError):
     """The measurement's own data is unusable (not the agent's fault): rebuild and rerun."""
+
+
+class DumpTampered(MeasureError):
+    """The callgrind output holds text callgrind did not write: the program wrote into it."""
 
 
 class Layout(BaseModel):
@@ -103,13 +112,17 @@ def layout_of(executable: ElfFile) -> Layout:
 
 def _cost_line(line: str) -> tuple[int, int]:
     fields = line.split()
-    return int(fields[0], 16), int(fields[1]) if len(fields) > 1 else 0
+    cost = fields[1] if len(fields) > 1 else "0"
+    if not cost.isdigit():
+        raise MeasureError(f"the callgrind output has a cost that is not a count: {line[:80]!r}")
+    return int(fields[0], 16), int(cost)
 
 
 def count_instructions(callgrind: str, layout: Layout) -> Measurement:
     """Apply the definition above to a callgrind output file (``CALLGRIND_OPTIONS``)."""
     if "\npositions: instr\n" not in callgrind or "\nevents: Ir\n" not in callgrind:
         raise MeasureError("the callgrind output is not per-instruction Ir costs")
+    _require_one_dump(callgrind)
     memory_entries = {a: n for n, a in layout.memory.items()}
     allowed = set(layout.runtime.values()) | set(memory_entries)
     agent = memory = total = 0
@@ -132,6 +145,7 @@ def count_instructions(callgrind: str, layout: Layout) -> Measurement:
             elif not layout.in_agent(target) and target not in allowed:
                 escapes.append(f"a call from {site:#x} to {target:#x}, outside the interface")
         target = None
+    _require_complete(callgrind, total)
     return Measurement(
         counted=agent + memory,
         agent=agent,
@@ -141,7 +155,37 @@ def count_instructions(callgrind: str, layout: Layout) -> Measurement:
     )
 
 
+_HEADER = "# callgrind format"
+
+
+def _require_one_dump(callgrind: str) -> None:
+    """Callgrind's header must start the file, once: callgrind appends its dump to what the
+    file holds, and text before it (negative costs, a dangling calls= line swallowing a
+    real cost) would change what is counted."""
+    if not callgrind.startswith(_HEADER + "\n") and f"\n{_HEADER}\n" in callgrind:
+        raise DumpTampered(
+            "the measured program wrote into callgrind's output file (text before its dump)"
+        )
+    if not callgrind.startswith(_HEADER + "\n") or callgrind.count(f"\n{_HEADER}\n") != 0:
+        raise MeasureError("the callgrind output is not one dump that starts the file")
+
+
+def _require_complete(callgrind: str, total: int) -> None:
+    """The dump must be whole and one part: its own summary (in the header) and totals (its
+    last line) both equal the sum of its costs. A dump cut short (a full disk, a lowered
+    file-size limit) or in two parts (one requested early) would count less than was run."""
+    lines = callgrind.rstrip("\n").splitlines()
+    summaries = [line for line in lines if line.startswith("summary:")]
+    if not lines[-1].startswith("totals:") or len(summaries) != 1:
+        raise MeasureError("the callgrind output is incomplete (no final totals line)")
+    declared = {lines[-1].split(":", 1)[1].strip(), summaries[0].split(":", 1)[1].strip()}
+    if declared != {str(total)}:
+        raise MeasureError(
+            f"the callgrind output is inconsistent: it declares {sorted(declared)} "
+            f"instructions, its costs add up to {total}"
+        )
+
+
 def timer_calls(stderr: str) -> str | None:
-    """The measurement runtime's record of the timer calls (``S12@3 T40@3``), if printed."""
-    found = _TIMER_CALLS.findall(stderr)
-    return found[-1].strip() if found else None
+    """The runtime's record of the timer calls (``S12@3 T40@3``), if printed."""
+    return read_timer_calls(stderr)

@@ -18,16 +18,21 @@ from golden._measure import AGENT_SECTION, CALLGRIND_OPTIONS
 
 __all__ = [
     "ARTIFACT_FILES",
+    "BASELINE_BINARY",
+    "CALLGRIND_ENVIRONMENT",
+    "CALLGRIND_TOOL",
     "CASE_MOUNT",
     "INCLUDE_MOUNT",
     "LIB_DIR",
     "LLC_X86_MEASURE",
     "MEASURED_BINARY",
-    "MEASURE_PREFIX",
+    "MEASURE_DIR_CHARS",
+    "QEMU_RV64",
     "RUNTIME_OBJECTS",
     "Stage",
     "case_script",
     "link_command",
+    "measure_argv",
     "measure_command",
     "retarget_ir_for_rv64",
     "runtime_script",
@@ -64,9 +69,19 @@ LLC_RV64 = "llc-19 -mtriple=riscv64-unknown-linux-gnu -mattr=+m,+a,+f,+d,+c -O2"
 # link (no dynamic loader), and an empty environment, so the count is the same in every
 # sandbox backend. What is counted is defined in golden/_measure.py.
 LLC_X86_MEASURE = "llc-19 -O2 -relocation-model=pic -filetype=obj"
-MEASURE_PREFIX = f"env -i {{environment}}/usr/bin/valgrind {CALLGRIND_OPTIONS}"
 MEASURED_BINARY = "measured"
+BASELINE_BINARY = "measured.t3"
 _CALLGRIND_FILE = "callgrind.out"
+# Callgrind's tool binary is run itself, not the `valgrind` script and its launcher: the
+# judge's run step may execute that one static program and nothing else (no shell, no ELF
+# loader). The tool wants the variable the launcher would set; it keeps it from the program.
+CALLGRIND_TOOL = "/usr/libexec/valgrind/callgrind-amd64-linux"
+CALLGRIND_ENVIRONMENT = {"VALGRIND_LAUNCHER": "/usr/bin/valgrind.bin"}
+# The measuring directory's path length, the same in the golden build and in the judge:
+# the program's start-up code sees the path (the count does not depend on it, its total does).
+MEASURE_DIR_CHARS = len("/tmp/ramp-measure-XXXXXXXXXXXX")
+# The statically linked qemu: T5 programs run with it alone, in the golden check and the judge.
+QEMU_RV64 = "qemu-riscv64-static"
 
 
 def link_command(obj: str, runtime: str, binary: str, *, static: bool) -> str:
@@ -84,6 +99,13 @@ def link_command(obj: str, runtime: str, binary: str, *, static: bool) -> str:
     )
 
 
+def measure_argv(callgrind: str) -> list[str]:
+    """The measuring command: callgrind runs ``./measured`` from the current directory, its
+    output file ``callgrind``. Run it with ``CALLGRIND_ENVIRONMENT`` as its whole environment."""
+    options = [*CALLGRIND_OPTIONS.split(), f"--callgrind-out-file={callgrind}"]
+    return [CALLGRIND_TOOL, *options, f"./{MEASURED_BINARY}"]
+
+
 def measure_command(
     binary: str,
     stdin: str,
@@ -95,19 +117,21 @@ def measure_command(
     """Shell text that runs ``binary`` under callgrind; leaves its exit status in $status.
 
     Callgrind's per-instruction output lands in ``callgrind``, the program's and valgrind's
-    stderr in ``stderr``. The program runs from a fresh directory whose path always has the
-    same length, under the same name and with an empty environment (``environment`` is for
-    tests that vary glibc's tunables): its path and environment are on its stack, and their
-    lengths change what the C start-up executes.
+    stderr in ``stderr``. The program runs from a fresh directory whose path always has
+    ``MEASURE_DIR_CHARS`` characters, under the same name and with the environment the
+    judge gives it (``environment`` adds to it, for tests that vary glibc's tunables): its
+    path and environment are on its stack, and their lengths change what the C start-up
+    executes. The golden build uses this (trusted input, a shell); the judge runs
+    ``measure_argv`` with no shell at all (golden._judge).
     """
-    variables = "".join(f"{shlex.quote(k + '=' + v)} " for k, v in (environment or {}).items())
-    prefix = MEASURE_PREFIX.format(environment=variables)
+    variables = {**CALLGRIND_ENVIRONMENT, **(environment or {})}
+    assigned = " ".join(shlex.quote(f"{k}={v}") for k, v in variables.items())
+    command = " ".join(shlex.quote(word) for word in measure_argv(_CALLGRIND_FILE))
     return (
         "d=$(mktemp -d /tmp/ramp-measure-XXXXXXXXXXXX) && cp "
         + shlex.quote(binary)
-        + f' "$d/{MEASURED_BINARY}" && (cd "$d" && exec {prefix} '
-        + f"--callgrind-out-file={_CALLGRIND_FILE} ./{MEASURED_BINARY}) < {shlex.quote(stdin)} "
-        + f"> {shlex.quote(stdout)} 2> {shlex.quote(stderr)}; status=$?; "
+        + f' "$d/{MEASURED_BINARY}" && (cd "$d" && exec env -i {assigned} {command}) '
+        + f"< {shlex.quote(stdin)} > {shlex.quote(stdout)} 2> {shlex.quote(stderr)}; status=$?; "
         + f'cp "$d/{_CALLGRIND_FILE}" {shlex.quote(callgrind)} 2> /dev/null; rm -rf "$d"'
     )
 
@@ -148,7 +172,8 @@ def case_script(name: str, *, has_stdin: bool) -> str:
     The checks run the T3 and T4 artifacts natively and the T5 artifact under qemu, each
     with the case's stdin, recording stdout and exit code; the T4 artifact is built and run
     under callgrind exactly as an agent's T4 output is (``check.t4.o``, the executable and
-    the callgrind output give the reference count, golden/_measure.py).
+    the callgrind output give the reference count, golden/_measure.py), and so is the T3
+    artifact, unchanged: the baseline count T4's score starts from (``check.t3m.*``).
     """
     source = f"{CASE_MOUNT}/{name}.sy"
     stdin = f"{CASE_MOUNT}/{name}.in" if has_stdin else "/dev/null"
@@ -161,17 +186,25 @@ def case_script(name: str, *, has_stdin: bool) -> str:
         REFERENCE_COMMANDS[Stage.T2],
         REFERENCE_COMMANDS[Stage.T3],
         REFERENCE_COMMANDS[Stage.T4],
-        f"clang-19 T3.ll {lib}/{RUNTIME_OBJECTS['x86']} -o check.t3",
+        f"clang-19 -static T3.ll {lib}/{RUNTIME_OBJECTS['x86']} -o check.t3",
         f"{LLC_X86_MEASURE} T4.ll -o check.t4.o",
         link_command(
             "check.t4.o", f"{lib}/{RUNTIME_OBJECTS['x86-measure']}", MEASURED_BINARY, static=True
         ),
+        f"{LLC_X86_MEASURE} T3.ll -o check.t3m.o",
+        link_command(
+            "check.t3m.o", f"{lib}/{RUNTIME_OBJECTS['x86-measure']}", BASELINE_BINARY, static=True
+        ),
         "set +e",
-        f"./check.t3 < {quoted(stdin)} > check.t3.out 2> /dev/null; echo $? > check.t3.exit",
+        f"./check.t3 < {quoted(stdin)} > check.t3.out 2> check.t3.stderr; echo $? > check.t3.exit",
         measure_command(
             MEASURED_BINARY, stdin, "check.t4.out", "check.t4.callgrind", "check.t4.stderr"
         )
         + "; echo $status > check.t4.exit",
+        measure_command(
+            BASELINE_BINARY, stdin, "check.t3m.out", "check.t3m.callgrind", "check.t3m.stderr"
+        )
+        + "; echo $status > check.t3m.exit",
     ]
     return "\n".join(lines)
 
@@ -185,7 +218,7 @@ def t5_script(name: str, *, has_stdin: bool) -> str:
             REFERENCE_COMMANDS[Stage.T5],
             f"riscv64-linux-gnu-gcc -static T5.s ../{LIB_DIR}/{RUNTIME_OBJECTS['rv64']} -o check.t5",
             "set +e",
-            f"qemu-riscv64 ./check.t5 < {shlex.quote(stdin)} > check.t5.out 2> /dev/null; "
+            f"{QEMU_RV64} ./check.t5 < {shlex.quote(stdin)} > check.t5.out 2> check.t5.stderr; "
             "echo $? > check.t5.exit",
         ]
     )

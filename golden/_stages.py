@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from golden._corpus import CaseKind
+from golden._corpus import Case, CaseKind
 from golden._reference import ARTIFACT_FILES, Stage
 
 __all__ = [
     "CONTRACTS_DIR",
     "PASS_THRESHOLD",
+    "CaseRole",
     "Environment",
     "StageFormat",
     "StageLimits",
     "StageSpec",
+    "case_roles",
     "stage_specs",
 ]
 
@@ -30,6 +33,15 @@ class Environment(StrEnum):
 
     DEVELOPMENT = "dev"
     MINIMAL = "minimal"
+
+
+class CaseRole(StrEnum):
+    """What a case is to a stage: scored on the stage's measure, or only checked."""
+
+    SCORED = "scored"
+    # Checked only: a correct output is left out of the stage's mean, a wrong one counts
+    # as a 0 in it (golden.scoring.counts_in_mean).
+    CHECKED = "checked"
 
 
 class StageFormat(BaseModel):
@@ -68,7 +80,11 @@ class StageSpec(BaseModel):
     contract: Path
     graded_kinds: tuple[CaseKind, ...] = Field(
         default=(CaseKind.FUNCTIONAL, CaseKind.PERFORMANCE, CaseKind.STRESS),
-        description="which kinds of case the stage is graded on",
+        description="which kinds of case the stage is scored on",
+    )
+    checked_kinds: tuple[CaseKind, ...] = Field(
+        default=(),
+        description="which kinds of case the stage only checks for correct behaviour",
     )
 
     def contract_text(self) -> str:
@@ -88,6 +104,21 @@ _AST = StageFormat(
 _IR_O0 = StageFormat(name="LLVM IR", suffix=".ll", description="textual IR, clang -O0 dialect")
 _IR_OPT = StageFormat(name="optimised LLVM IR", suffix=".ll", description="textual IR")
 _ASM = StageFormat(name="RV64 assembly", suffix=".s", description="GNU as, riscv64-linux-gnu")
+
+
+def case_roles(stage: Stage, cases: Iterable[Case]) -> dict[str, CaseRole]:
+    """The cases of ``cases`` that ``stage`` judges, and how.
+
+    A case set without any of the stage's scored kinds (a user's directory of functional
+    cases, say) is scored on all of its cases rather than on none.
+    """
+    spec = stage_specs()[stage]
+    chosen = list(cases)
+    if not any(case.kind in spec.graded_kinds for case in chosen):
+        return {case.name: CaseRole.SCORED for case in chosen}
+    roles = {case.name: CaseRole.CHECKED for case in chosen if case.kind in spec.checked_kinds}
+    roles |= {case.name: CaseRole.SCORED for case in chosen if case.kind in spec.graded_kinds}
+    return roles
 
 
 @cache
@@ -137,7 +168,7 @@ def stage_specs() -> dict[Stage, StageSpec]:
             output=_IR_O0,
             environment=Environment.MINIMAL,
             limits=StageLimits(program_timeout_s=10, compile_timeout_s=60, run_timeout_s=10),
-            scoring="100 when stdout and exit code match, else 0",
+            scoring="100 when stdout, exit code and timer calls match, else 0",
             weight=3,
             contract=CONTRACTS_DIR / "T3.md",
         ),
@@ -151,11 +182,14 @@ def stage_specs() -> dict[Stage, StageSpec]:
             limits=StageLimits(
                 program_timeout_s=20, compile_timeout_s=60, run_timeout_s=10, measure_timeout_s=120
             ),
-            scoring="correct output, then min(100, 100*sqrt(I_ref/I)) in callgrind instructions",
+            scoring="correct output, then 100*clip(log(B/I)/log(B/R), 0, 1) in callgrind "
+            "instructions (B: the unchanged input, R: clang -O2); a wrong functional case is a 0",
             weight=3,
             contract=CONTRACTS_DIR / "T4.md",
-            # On functional cases start-up dominates and every correct output scores ~100.
+            # Functional programs do too little work to measure, but a T4 output must not
+            # break them: they are checked, and each wrong one counts as a 0 in the mean.
             graded_kinds=(CaseKind.PERFORMANCE,),
+            checked_kinds=(CaseKind.FUNCTIONAL, CaseKind.STRESS),
         ),
         StageSpec(
             id=Stage.T5,
@@ -165,7 +199,7 @@ def stage_specs() -> dict[Stage, StageSpec]:
             output=_ASM,
             environment=Environment.MINIMAL,
             limits=StageLimits(program_timeout_s=10, compile_timeout_s=60, run_timeout_s=20),
-            scoring="100 when stdout and exit code match on qemu, else 0",
+            scoring="100 when stdout, exit code and timer calls match on qemu, else 0",
             weight=4,
             contract=CONTRACTS_DIR / "T5.md",
         ),

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from golden import Stage, load_case_dir
+from golden.scoring import paper_stage_score
 from grader._grading import GradeReport, grade_workspace
 from grader.metrics import rewards
 from toolchain._errors import RampError
@@ -56,6 +57,10 @@ def report_json(report: GradeReport, *, with_cases: bool) -> dict[str, object]:
             "cases": len(grade.chained),
             "duration_s": grade.duration_s,
         }
+        paper = [paper_stage_score(o.details for o in g) for g in (grade.chained, grade.isolated)]
+        if paper[0] is not None:
+            # T4: the paper's min(100, 100*sqrt(Iref/I)) beside the score (docs/t4.md)
+            row["chained_paper_score"], row["isolated_paper_score"] = paper
         if with_cases:
             row["chained"] = [o.model_dump() for o in grade.chained]
             row["isolated"] = [o.model_dump() for o in grade.isolated]
@@ -141,6 +146,12 @@ def grade_command(
         f"{data['pipeline_score']:.2f}  pass score {data['pass_score']:.2f}  "
         f"({data['cases']} cases, {data['duration_s']:.0f} s)"
     )
+    for row in data["stages"]:  # type: ignore[attr-defined]
+        if "chained_paper_score" in row:
+            console.print(
+                f"{row['stage']} by the paper's formula (not the score): chained "
+                f"{row['chained_paper_score']:.2f}, isolated {row['isolated_paper_score']:.2f}"
+            )
     for finding in report.integrity_findings:
         console.print(f"[red]integrity[/red] {finding.kind}: {finding.detail}")
     sys.exit(EXIT_GRADED)

@@ -15,7 +15,6 @@ import shutil
 import stat
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,40 +31,51 @@ from golden import (
     Stage,
     build_golden,
     builtin_corpus,
+    case_roles,
     stage_specs,
 )
 from golden._builder import RUNTIME_DIR
 from golden._judge import Judge
 from golden._stages import Environment
+from golden.scoring import counts_in_mean
 from grader._handoff import NOT_ACCEPTED, canonical_file, no_input
 from grader._integrity import Finding, FindingKind, scan_workspace
 from grader._snapshot import take_snapshot
 from grader._store import OutputStore, StoredOutput
+from toolchain._capped import create_capped_dir
 from toolchain._errors import RampError
 from toolchain._image import FINDINGS_MOUNT, SANDBOX_UID
 from toolchain._manifest import Profile
-from toolchain._paths import ramp_home
+from toolchain._scratch import scratch_dir
 from toolchain.sandbox import ExecLimits, ExecPolicy, Mount, Outcome, SandboxSpec, open_sandbox
 
 __all__ = [
     "CaseOutcome",
     "GradeReport",
     "GradingError",
+    "NoBuildScriptError",
     "StageGrade",
     "grade_workspace",
     "hidden_cases",
     "public_cases",
+    "require_build_script",
 ]
 
 STAGES = tuple(Stage)
 _BUILD_LIMITS = ExecLimits(timeout_s=600, memory_mb=4096, pids=512, output_bytes=256 << 10)
 _OUTPUT_FILE_MB = 1024
-# build.sh writes into the snapshot, on the host's disk: past this it is stopped.
+# build.sh writes into the snapshot, which lives on a file system of its own
+# (toolchain._capped): the kernel stops it at this many bytes (the snapshot included) and
+# entries (a workspace may hold 100,000; what the build adds comes on top).
 _BUILD_DISK_MB = 2048
-# Stage programs write to the host's disk too: what one stage's outputs may hold in all
-# (the reference outputs of the whole corpus take well under 1 GB for any stage), and
-# what the outputs being written at one time may hold.
+_BUILD_ENTRIES = 200_000
+# Each run of a stage's program over an input set writes into a file system of its own
+# too: what its outputs may hold in all (the reference outputs of the whole corpus take
+# well under 1 GB for any stage), and how many entries (a few per case are needed).
 _CHAIN_OUTPUT_BYTES = 4 << 30
+_CHAIN_MIN_ENTRIES = 4096
+# Where nothing can be mounted (not root), the supervisor polls instead: what the outputs
+# being written at one time may hold.
 _CHAIN_DISK_MB = 3072
 # How much of a finding's record is kept as evidence.
 _EVIDENCE_BYTES = 4096
@@ -73,6 +83,17 @@ _EVIDENCE_BYTES = 4096
 
 class GradingError(RampError):
     """Grading could not be carried out (infrastructure, not the agent's work)."""
+
+
+class NoBuildScriptError(GradingError):
+    """The workspace has no build.sh to run: the agent's to fix, nothing was graded."""
+
+
+NO_BUILD_SCRIPT = (
+    "there is no build.sh at the workspace root (a regular file: not a link, not a "
+    "directory); the workspace contract requires one: write it, try it with the build tool, "
+    "then submit again"
+)
 
 
 class CaseOutcome(BaseModel):
@@ -120,20 +141,35 @@ def _scratch(parent: Path, name: str) -> Path:
     return path
 
 
-def _require_build_script(workspace: Path) -> None:
-    if not (workspace / "build.sh").is_file():
-        raise GradingError(
-            f"{workspace} has no build.sh at its root; the workspace contract requires one"
-        )
+def require_build_script(directory: Path) -> None:
+    """Refuse (:class:`NoBuildScriptError`) a tree without a regular file ``build.sh`` at
+    its root. ``lstat``: a link is refused, never followed (as root it could point
+    anywhere on the host, and the answer would tell whether that exists)."""
+    try:
+        info = os.lstat(directory / "build.sh")
+    except OSError:
+        info = None
+    if info is None or not stat.S_ISREG(info.st_mode):
+        raise NoBuildScriptError(NO_BUILD_SCRIPT)
 
 
 def _mean(outcomes: Iterable[CaseOutcome]) -> float:
-    scores = [o.score for o in outcomes]
+    """The stage score: the mean over the cases that count (T4 leaves out the functional
+    cases it only checks and found right; a wrong one counts as a 0)."""
+    scores = [o.score for o in outcomes if counts_in_mean(o.details)]
     return round(sum(scores) / len(scores), 4) if scores else 0.0
 
 
 class _Chain:
-    """Runs the agent's stage programs over all cases, one sandbox per stage and input set."""
+    """Runs the agent's stage programs over all cases, one sandbox per stage and input set.
+
+    Each run writes into a file system of its own under ``work`` (``toolchain._capped``):
+    ``out`` (the program's /ramp/output), ``findings`` (/ramp/findings) and ``claimed``
+    (where outputs are moved out of the program's reach, to be read, judged and frozen).
+    The kernel caps its bytes and entries, so a program filling it (with data or with
+    empty files) is stopped by ENOSPC and the host's disk never notices. They are
+    released with ``work``'s scratch directory (``toolchain._scratch``).
+    """
 
     def __init__(
         self,
@@ -160,10 +196,19 @@ class _Chain:
         """Run bin/tN for every case; an output path, or why there is none."""
         spec_stage = stage_specs()[stage]
         input_dir = _scratch(self.work, f"{label}-{stage.value}-in")
-        output_dir = _scratch(self.work, f"{label}-{stage.value}-out")
-        findings_dir = _scratch(self.work, f"{label}-{stage.value}-findings")
+        place = self.work / f"{label}-{stage.value}"
+        capped = create_capped_dir(
+            place,
+            max_bytes=_CHAIN_OUTPUT_BYTES,
+            max_entries=max(_CHAIN_MIN_ENTRIES, 8 * len(inputs)),
+            uid=os.geteuid(),
+            gid=os.getegid(),
+            mode=0o755,
+        )
+        output_dir = _scratch(place, "out")
+        findings_dir = _scratch(place, "findings")
         # Outputs are moved here, out of the program's reach, before anything reads them.
-        private = self.work / f"{label}-{stage.value}-claimed"
+        private = place / "claimed"
         private.mkdir(mode=0o700)
         suffix_in = spec_stage.input.suffix
         for name, path in inputs.items():
@@ -195,7 +240,7 @@ class _Chain:
             labels={"io.ramp.purpose": "grading"},
             uid=self.uid,
             gid=self.uid,
-            disk_mb=_CHAIN_DISK_MB,
+            disk_mb=None if capped.enforced else _CHAIN_DISK_MB,
             # Executes only the read-only snapshot and /usr; nothing it writes can run.
             exec_policy=ExecPolicy(),
         )
@@ -394,14 +439,31 @@ def _build(
     private: bool,
     say: Callable[[str], None],
 ) -> tuple[Path, list[Finding], bool, str]:
-    """Snapshot, scan and build: the snapshot, findings so far, whether it built, log tail."""
-    snapshot = root / "snapshot"
+    """Snapshot, scan and build: the snapshot, findings so far, whether it built, log tail.
+
+    The snapshot is made on a file system of its own (``toolchain._capped``), so what
+    build.sh writes is capped in bytes and entries by the kernel, not by polling.
+    """
+    capped = create_capped_dir(
+        root / "build",
+        max_bytes=_BUILD_DISK_MB << 20,
+        max_entries=_BUILD_ENTRIES,
+        uid=os.geteuid(),
+        gid=os.getegid(),
+        mode=0o755,
+    )
+    snapshot = root / "build" / "snapshot"
     take_snapshot(workspace, snapshot, uid=None if private else uid)
+    require_build_script(snapshot)
     snapshot.chmod(0o755)
     findings = scan_workspace(snapshot)
     say("build.sh")
     build_spec = SandboxSpec(
-        profile=Profile.DEV, limits=_BUILD_LIMITS, disk_mb=_BUILD_DISK_MB, uid=uid, gid=uid
+        profile=Profile.DEV,
+        limits=_BUILD_LIMITS,
+        disk_mb=None if capped.enforced else _BUILD_DISK_MB,
+        uid=uid,
+        gid=uid,
     )
     with open_sandbox(snapshot, backend, build_spec) as box:
         built = box.exec(["./build.sh"])
@@ -452,16 +514,15 @@ def grade_workspace(
     wanted = sorted(set(stages), key=STAGES.index)
     if not wanted:
         raise GradingError("no stage to grade; give at least one of T0..T5")
-    _require_build_script(workspace)
+    require_build_script(workspace)
     say("golden artifacts")
     golden_build = build_golden(chosen, backend=backend)
     if golden_build.failures:
         raise GradingError(f"golden artifacts could not be built: {golden_build.failures}")
     golden = {c.name: c for c in golden_build.cases}
-    root = ramp_home() / "grading" / uuid.uuid4().hex[:12]
-    root.mkdir(parents=True)
-    root.chmod(0o755)
-    try:
+    # Everything grading makes is in a scratch directory of this process's, removed at any
+    # depth (with the capped file systems in it) when grading ends, however it ends.
+    with scratch_dir("grading") as root:
         snapshot, findings, build_ok, build_tail = _build(
             workspace, root, backend, uid, private, say
         )
@@ -484,8 +545,6 @@ def grade_workspace(
         if findings:
             grades = [_zeroed(g, auto_resurrect) for g in grades]
         outputs = _freeze(grades, handed, store) if store is not None else {}
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
     return GradeReport(
         stages=grades,
         integrity_findings=findings,
@@ -536,11 +595,9 @@ class _Context:
         return {n: g.artifacts[STAGES[index - 1]] for n, g in self.golden.items()}
 
     def _in_scope(self, stage: Stage) -> set[str]:
-        kinds = set(stage_specs()[stage].graded_kinds)
-        in_scope = {c.name for c in self.chosen if c.kind in kinds}
-        # A case set without the stage's kinds (a user's --cases DIR, say): grade the stage
-        # on all of it rather than on nothing.
-        return in_scope or {c.name for c in self.chosen}
+        # The cases the stage scores or checks (golden._stages.case_roles); a case set
+        # without the stage's kinds (a user's --cases DIR, say) is graded on all of it.
+        return set(case_roles(stage, self.chosen))
 
     def grade(
         self,

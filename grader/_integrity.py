@@ -11,6 +11,7 @@ together, and a workspace over the size cap.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -18,8 +19,15 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from golden import Stage
-from grader._codeprints import MATCH_THRESHOLD_BYTES, CodeMatch, CodePrints, toolchain_prints
-from grader._codeprints import match_file as _match_file
+from grader._codeprints import (
+    MATCH_THRESHOLD_BYTES,
+    CodeMatch,
+    CodePrints,
+    CodePrintsError,
+    match_fd,
+    toolchain_prints,
+)
+from toolchain._trees import Step, TreeEntry, open_regular, walk_tree
 
 __all__ = [
     "MAX_WORKSPACE_BYTES",
@@ -73,14 +81,31 @@ class Finding(BaseModel):
         return f"{self.kind.value}{where}: {_SHOWN.get(self.kind, 'see the run report')}"
 
 
-def _files(workspace: Path) -> Iterator[tuple[Path, int]]:
-    """Every regular file under ``workspace`` (symbolic links not followed), with its size."""
-    for directory, dirs, files in os.walk(workspace):
-        dirs.sort()
-        for name in sorted(files):
-            path = Path(directory) / name
-            if not path.is_symlink() and path.is_file():
-                yield path, path.stat().st_size
+def _files(workspace: Path) -> Iterator[TreeEntry]:
+    """Every regular file under ``workspace`` at any depth (symbolic links not followed),
+    in path order. A directory the walk cannot enter would hide what is in it, so it stops
+    the scan (an error, never a silent pass)."""
+    for step, entry in walk_tree(workspace):
+        if step is Step.ITEM and stat.S_ISREG(entry.info.st_mode):
+            yield entry
+        elif step in (Step.FOREIGN, Step.UNREADABLE):
+            raise CodePrintsError(
+                f"directory '{entry.path}' of the snapshot could not be entered for the "
+                "toolchain-copy scan; check the grading host's disk"
+            )
+
+
+def _match(prints: CodePrints, entry: TreeEntry) -> CodeMatch:
+    fd = open_regular(entry)
+    if fd is None:
+        raise CodePrintsError(
+            f"'{entry.path}' changed while the snapshot was scanned; nothing may write into a "
+            "snapshot while it is scanned"
+        )
+    try:
+        return match_fd(prints, fd, entry.path)
+    finally:
+        os.close(fd)
 
 
 def _evidence(prints: CodePrints, match: CodeMatch) -> str:
@@ -102,16 +127,15 @@ def _copy_findings(workspace: Path, prints: CodePrints) -> tuple[list[Finding], 
     findings: list[Finding] = []
     below: list[tuple[str, CodeMatch]] = []
     total = 0
-    for path, size in _files(workspace):
-        total += size
-        match = _match_file(prints, path)
+    for entry in _files(workspace):
+        total += entry.info.st_size
+        match = _match(prints, entry)
         matched = prints.matched_bytes(match)
-        name = str(path.relative_to(workspace))
         if matched >= MATCH_THRESHOLD_BYTES:
-            detail = f"{name}: {_evidence(prints, match)}"
+            detail = f"{entry.path}: {_evidence(prints, match)}"
             findings.append(Finding(kind=FindingKind.TOOLCHAIN_COPY, detail=detail))
         elif matched and matched >= _POOL_MIN_SHARE * match.scanned_bytes:
-            below.append((name, match))
+            below.append((entry.path, match))
     together = CodeMatch.union([m for _, m in below])
     if len(below) > 1 and prints.matched_bytes(together) >= MATCH_THRESHOLD_BYTES:
         names = ", ".join(name for name, _ in below[:10]) + (" ..." if len(below) > 10 else "")

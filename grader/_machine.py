@@ -15,7 +15,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import socket
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -37,7 +36,16 @@ from grader._agent_workspace import (
     reveal_stage_inputs,
     write_resurrection_note,
 )
-from grader._grading import GradeReport, GradingError, grade_workspace, hidden_cases, public_cases
+from grader._grading import (
+    NO_BUILD_SCRIPT,
+    GradeReport,
+    GradingError,
+    StageGrade,
+    grade_workspace,
+    hidden_cases,
+    public_cases,
+    require_build_script,
+)
 from grader._handoff import NOT_ACCEPTED
 from grader._run_home import RunHome, pick_uid
 from grader._run_token import ensure_token
@@ -48,6 +56,7 @@ from grader.ledger import (
     IntegrityFinding,
     Ledger,
     LedgerIntegrityError,
+    LockedRun,
     ResurrectionEvent,
     Run,
     StageOutput,
@@ -56,12 +65,15 @@ from grader.ledger import (
     utc_now,
 )
 from grader.metrics import rewards
-from toolchain._errors import EngineUnavailableError, RampError
+from toolchain._capped import remove_tree
+from toolchain._errors import EngineUnavailableError, RampError, WorkspaceError, WorkspaceLimitError
 from toolchain._image import SANDBOX_UID, grading_toolchain
 from toolchain._lifecycle import pid_alive
 from toolchain._paths import ramp_home
+from toolchain._scratch import gc_scratch_dirs
 from toolchain.sandbox import gc_containers
 from toolchain.sandbox._cgroup import gc_cgroups
+from toolchain.workspace import EntryKind, WorkerError, Workspace
 
 __all__ = [
     "RunRewardsView",
@@ -75,6 +87,12 @@ __all__ = [
 
 _STAGES = list(Stage)
 _log = logging.getLogger(__name__)
+# Failures on the grader's side that give a stage's attempt back; a later one counts.
+_GIVEN_BACK = 2
+# How the error of a submission refused before grading starts (those cost nothing).
+_REFUSED = "refused: "
+# RAMP's installation (its paths are not shown to an agent).
+_INSTALL_DIR = Path(__file__).resolve().parents[1]
 
 
 class StageRefusedError(GradingError):
@@ -141,6 +159,7 @@ _CATEGORIES = (
     ("no exit code", "crashed"),
     ("exit code", "wrong exit code"),
     ("measurement failed", "could not be measured"),
+    ("timer calls differ", "wrong timer calls"),
     ("token count", "wrong token count"),
     ("not graded", "not graded"),
 )
@@ -363,8 +382,13 @@ class StageMachine:
                     return outcome
         # After a reboot the workspace is not mounted until someone mounts it: a snapshot of
         # the empty mount point would grade nothing.
-        RunHome(workspace=Path(self.ledger.get_run(run_id).workspace)).open()
-        submission_id, snapshot = self._claim(run_id, stage)
+        run = self.ledger.get_run(run_id)
+        RunHome(workspace=Path(run.workspace)).open()
+        # The workspace is read through a confined worker (as the run's uid, seeing nothing
+        # but the workspace): whether it has a build.sh, then the snapshot.
+        uid = run.sandbox_uid or SANDBOX_UID
+        with Workspace(Path(run.workspace), uid=uid, gid=uid, read_only=True, workers=1) as files:
+            submission_id, snapshot = self._claim(run_id, stage, files)
         return self._grade_claimed(run_id, stage, submission_id, snapshot, backend)
 
     def _expire_if_spent(self, run_id: str) -> None:
@@ -387,70 +411,115 @@ class StageMachine:
                     )
             run.status, run.finished_at = "finished", utc_now()
 
-    def _claim(self, run_id: str, stage: Stage) -> tuple[int, Path]:
+    def _claim(self, run_id: str, stage: Stage, files: Workspace) -> tuple[int, Path]:
+        """Claim ``stage`` and copy the workspace for it: the submission and its snapshot."""
+        submission_id, snapshot, uid = self._take_stage(run_id, stage, files)
+        self._copy_claimed(run_id, stage, submission_id, snapshot, files, uid)
+        return submission_id, snapshot
+
+    def _take_stage(self, run_id: str, stage: Stage, files: Workspace) -> tuple[int, Path, int]:
+        """In one locked transaction: refuse, or mark ``stage`` "grading" with a new
+        submission (its id, where its snapshot goes, the run's uid).
+
+        Whether the workspace has a build.sh is asked here, of the confined worker (a few
+        milliseconds): without one the submission is refused before anything is claimed or
+        copied, and the refusal is recorded (no attempt used) for the run's diagnosis.
+        """
         self._expire_if_spent(run_id)
         with self.ledger.locked_run(run_id) as locked:
-            run = locked.run
-            state = locked.stage(stage.value)
-            if state.state == "grading":
-                raise StageRefusedError(
-                    f"{stage.value} is being graded right now; wait for that result "
-                    "(a run's submissions are graded one at a time)"
-                )
-            if run.status == "finished" and self._budget_left(run) == 0:
-                raise StageRefusedError(
-                    f"the run's wall-clock budget of {run.budget_s:g} s is spent; the stage that "
-                    "was open has been resurrected and no more submissions are taken"
-                )
-            if state.state != "open":
-                open_now = [s.stage for s in locked.stage_states() if s.state == "open"]
-                hint = f"the open stage is {open_now[0]}" if open_now else "no stage is open"
-                raise StageRefusedError(
-                    f"{stage.value} is {state.state}, not open: stages are submitted in order "
-                    f"T0..T5 and each is graded once; {hint}"
-                )
-            if state.attempts_used >= run.attempts_per_stage:
-                raise StageRefusedError(f"{stage.value} has no attempts left")
-            if run.started_at is None:
-                run.started_at = utc_now()
-                run.status = "running"
-            state.attempts_used += 1
-            state.state = "grading"
-            submission = Submission(run_id=run_id, stage=stage.value, attempt=state.attempts_used)
-            locked.session.add(submission)
-            locked.session.flush()
-            assert submission.id is not None
-            workspace = Path(run.workspace)
-            # In the run's home (whoever created the run, with whichever runs root).
-            home = RunHome(workspace=workspace).home
-            snapshot = home / "submissions" / str(submission.id) / "snapshot"
-            submission.snapshot = str(snapshot)
-            submission_id = submission.id
-            uid = run.sandbox_uid or SANDBOX_UID
+            state = self._claimable(locked, stage)
+            if _has_build_script(files):
+                return self._new_submission(locked, state)
+            refused = Submission(
+                run_id=run_id,
+                stage=stage.value,
+                attempt=state.attempts_used + 1,
+                status="error",
+                error=_REFUSED + NO_BUILD_SCRIPT,
+                finished_at=utc_now(),
+            )
+            locked.session.add(refused)
+        raise StageRefusedError(f"{stage.value} was not submitted: {NO_BUILD_SCRIPT}")
+
+    def _claimable(self, locked: LockedRun, stage: Stage) -> StageState:
+        """``stage``'s state if a submission of it may be taken now; else the refusal."""
+        run = locked.run
+        state = locked.stage(stage.value)
+        if state.state == "grading":
+            raise StageRefusedError(
+                f"{stage.value} is being graded right now; wait for that result "
+                "(a run's submissions are graded one at a time)"
+            )
+        if run.status == "finished" and self._budget_left(run) == 0:
+            raise StageRefusedError(
+                f"the run's wall-clock budget of {run.budget_s:g} s is spent; the stage that "
+                "was open has been resurrected and no more submissions are taken"
+            )
+        if state.state != "open":
+            open_now = [s.stage for s in locked.stage_states() if s.state == "open"]
+            hint = f"the open stage is {open_now[0]}" if open_now else "no stage is open"
+            raise StageRefusedError(
+                f"{stage.value} is {state.state}, not open: stages are submitted in order "
+                f"T0..T5 and each is graded once; {hint}"
+            )
+        if state.attempts_used >= run.attempts_per_stage:
+            raise StageRefusedError(f"{stage.value} has no attempts left")
+        return state
+
+    @staticmethod
+    def _new_submission(locked: LockedRun, state: StageState) -> tuple[int, Path, int]:
+        run = locked.run
+        if run.started_at is None:
+            run.started_at = utc_now()
+            run.status = "running"
+        state.attempts_used += 1
+        state.state = "grading"
+        submission = Submission(run_id=run.id, stage=state.stage, attempt=state.attempts_used)
+        locked.session.add(submission)
+        locked.session.flush()
+        assert submission.id is not None
+        # In the run's home (whoever created the run, with whichever runs root).
+        home = RunHome(workspace=Path(run.workspace)).home
+        snapshot = home / "submissions" / str(submission.id) / "snapshot"
+        submission.snapshot = str(snapshot)
+        return submission.id, snapshot, run.sandbox_uid or SANDBOX_UID
+
+    def _copy_claimed(
+        self,
+        run_id: str,
+        stage: Stage,
+        submission_id: int,
+        snapshot: Path,
+        files: Workspace,
+        uid: int,
+    ) -> None:
+        """Take the claimed submission's snapshot; any failure is a refusal."""
         # The snapshot is taken once the claim is committed: what is graded is what was
         # there when the agent submitted, whatever it does next.
-        if snapshot.exists():
-            shutil.rmtree(snapshot)
-        snapshot.parent.mkdir(parents=True, exist_ok=True)
+        remove_tree(snapshot.parent)
         try:
-            snapshot_hash = take_snapshot(workspace, snapshot, uid=uid)
+            snapshot.parent.mkdir(parents=True, exist_ok=True)
+            snapshot_hash = take_snapshot(files, snapshot, uid=uid)
+            # What is graded is the copy: checked again there (build.sh may have gone or
+            # become a link since the first look), with lstat, by root, on a private tree.
+            require_build_script(snapshot)
             with self.ledger.session() as session:
                 row = session.get(Submission, submission_id)
                 assert row is not None
                 row.snapshot_hash = snapshot_hash
         except Exception as exc:
-            # Anything at all (a full disk, a name the file system cannot encode, the ledger
-            # gone) gives the attempt back: a claimed stage must never stay "grading".
-            shutil.rmtree(snapshot, ignore_errors=True)
-            why = (
+            # Anything at all (no build.sh, a workspace over its caps, a full disk, the ledger
+            # gone) is a refusal: nothing was graded, the attempt is given back and nothing
+            # of the copy is kept (a copy left per refusal filled the disk).
+            remove_tree(snapshot.parent)
+            why = self._for_agent(
                 str(exc)
                 if isinstance(exc, RampError)
                 else "the workspace could not be copied, probably because it changed while it "
                 f"was being copied ({type(exc).__name__}); submit again"
             )
-            self._abandon(run_id, stage, submission_id, f"no snapshot: {why} ({exc!r})"[:2000])
+            self._abandon(run_id, stage, submission_id, f"{_REFUSED}{why} ({exc!r})"[:2000])
             raise StageRefusedError(f"{stage.value} was not submitted: {why}") from exc
-        return submission_id, snapshot
 
     def _grade_claimed(
         self, run_id: str, stage: Stage, submission_id: int, snapshot: Path, backend: str | None
@@ -475,17 +544,71 @@ class StageMachine:
                 private=True,
             )
             return self._record(run_id, stage, submission_id, report)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - every failure must end the submission
             # Any failure at all (the judge's, the sandbox's, a file the grader could not
-            # read, the ledger's) gives the attempt back; left "grading" under a live
-            # server's pid, the stage would stay stuck.
-            self._abandon(run_id, stage, submission_id, f"{exc!r}"[:4000])
-            if isinstance(exc, RampError):
-                raise
-            raise GradingError(
-                f"grading {stage.value} failed on the grader's side ({type(exc).__name__}); "
-                "the attempt was given back: submit again"
-            ) from exc
+            # read, the ledger's) ends the submission; left "grading" under a live server's
+            # pid, the stage would stay stuck.
+            return self._failed(run_id, stage, submission_id, snapshot, exc)
+
+    def _failed(
+        self, run_id: str, stage: Stage, submission_id: int, snapshot: Path, exc: Exception
+    ) -> SubmissionOutcome:
+        """A grading that failed after its claim: the attempt is given back, at most
+        ``_GIVEN_BACK`` times per stage; past that it counts, with a score of 0.
+
+        Whether a failure is the grader's or was provoked by the agent's tree cannot be
+        told apart in general (what an agent can do to grading is meant to end in a graded
+        outcome: caps stop its writes, any depth is walked, sparse files cost nothing). So
+        each failure is given back a few times, for a grader in trouble, but not without
+        end: grading runs the agent's programs on the hidden cases, and unlimited failed
+        gradings would be unlimited re-runs (each one leaking whether it failed).
+        """
+        error = f"{exc!r}"[:4000]
+        shown = self._for_agent(str(exc) if isinstance(exc, RampError) else type(exc).__name__)
+        if self._given_back(run_id, stage) >= _GIVEN_BACK:
+            why = (
+                f"grading {stage.value} failed on the grader's side ({shown}) after "
+                f"{_GIVEN_BACK} earlier failures were given back; this attempt counts, with a "
+                "score of 0"
+            )
+            try:
+                return self._record(
+                    run_id, stage, submission_id, _nothing_graded(stage), failure=why
+                )
+            except StageRefusedError:
+                pass  # recorded by another grader meanwhile: its outcome stands
+        elif self._abandon(run_id, stage, submission_id, error):
+            remove_tree(snapshot.parent)
+        if isinstance(exc, StageRefusedError):
+            raise StageRefusedError(shown) from exc
+        raise GradingError(
+            f"grading {stage.value} failed on the grader's side ({shown}); the attempt was "
+            "given back: submit again"
+        ) from exc
+
+    def _given_back(self, run_id: str, stage: Stage) -> int:
+        """How many submissions of ``stage`` failed on the grader's side and were given
+        back (refusals before grading, which cost nothing, do not count)."""
+        with self.ledger.session(write=False) as session:
+            errors = session.exec(
+                select(Submission.error).where(
+                    Submission.run_id == run_id,
+                    Submission.stage == stage.value,
+                    Submission.status == "error",
+                )
+            ).all()
+        return sum(1 for e in errors if not (e or "").startswith(_REFUSED))
+
+    def _for_agent(self, text: str) -> str:
+        """``text`` without the host's paths: an error may name a directory of RAMP's home,
+        of the runs or of its installation; the agent is told what happened, not where."""
+        for root, label in (
+            (self.runs_root, "<runs>"),
+            (ramp_home(), "<ramp home>"),
+            (_INSTALL_DIR, "<ramp>"),
+        ):
+            text = text.replace(str(root), label)
+        return text
 
     def _upstream(self, run_id: str, stage: Stage) -> dict[str, Path | str] | None:
         """The chained inputs of ``stage``: the outputs frozen when the submission that
@@ -537,22 +660,32 @@ class StageMachine:
             )
         return tuple(by_name[name] for name in chosen)
 
-    def _abandon(self, run_id: str, stage: Stage, submission_id: int, error: str) -> None:
-        """An infrastructure failure: the attempt is given back, the stage reopened and the
-        reason recorded on the submission (unless another grader recorded it meanwhile)."""
+    def _abandon(self, run_id: str, stage: Stage, submission_id: int, error: str) -> bool:
+        """A refusal or a failure on the grader's side: the attempt is given back, the stage
+        reopened and the reason recorded on the submission; False when another grader
+        recorded it meanwhile (then nothing is changed)."""
         with self.ledger.locked_run(run_id) as locked:
             submission = locked.session.get(Submission, submission_id)
             assert submission is not None
             if submission.status != "grading":
-                return
+                return False
             submission.status, submission.error, submission.finished_at = "error", error, utc_now()
             state = locked.stage(stage.value)
             state.state = "open"
             state.attempts_used = max(0, state.attempts_used - 1)
+        return True
 
     def _record(
-        self, run_id: str, stage: Stage, submission_id: int, report: GradeReport
+        self,
+        run_id: str,
+        stage: Stage,
+        submission_id: int,
+        report: GradeReport,
+        *,
+        failure: str | None = None,
     ) -> SubmissionOutcome:
+        """Write a grade (``failure``: why grading failed, for an attempt that counts
+        although nothing was graded; it is the submission's error and the feedback)."""
         grade = report.stages[-1]
         with self.ledger.locked_run(run_id) as locked:
             run = locked.run
@@ -573,6 +706,7 @@ class StageMachine:
                     for o in outcomes
                 )
             submission.status = "done"
+            submission.error = failure
             submission.finished_at = utc_now()
             submission.toolchain_fingerprint = _grading_fingerprint()
             submission.chained_score = grade.chained_score
@@ -628,7 +762,7 @@ class StageMachine:
             resurrected=resurrected,
             attempts_left=max(0, attempts_left),
             next_open=next_open,
-            feedback=_feedback(report),
+            feedback=[failure] if failure is not None else _feedback(report),
             integrity_findings=list(dict.fromkeys(f.shown() for f in report.integrity_findings)),
             reference_dir=reference,
         )
@@ -677,12 +811,53 @@ class StageMachine:
                 or not Path(snapshot).is_dir()
                 or tree_hash(Path(snapshot)) != snapshot_hash
             ):
-                self._abandon(stuck_run, Stage(stage), submission_id, "snapshot lost; submit again")
+                if (
+                    self._abandon(
+                        stuck_run, Stage(stage), submission_id, "snapshot lost; submit again"
+                    )
+                    and snapshot is not None
+                ):
+                    remove_tree(Path(snapshot).parent)
                 continue
             outcomes.append(
                 self._grade_claimed(stuck_run, Stage(stage), submission_id, Path(snapshot), backend)
             )
         return outcomes
+
+
+def _has_build_script(files: Workspace) -> bool:
+    """Whether the workspace has a regular file build.sh at its root. Asked of the confined
+    worker, which sees nothing but the workspace: a link to a host path is answered as a
+    missing file, whether that path exists or not."""
+    try:
+        entry = files.stat("build.sh")
+    except (WorkerError, WorkspaceLimitError):
+        raise  # the worker's trouble (or its deadline), not an answer
+    except WorkspaceError:
+        return False  # missing, or a link that leads out of the workspace
+    return entry.kind is EntryKind.FILE
+
+
+def _nothing_graded(stage: Stage) -> GradeReport:
+    """The report of an attempt that counts although grading failed: 0, no case."""
+    grade = StageGrade(
+        stage=stage,
+        chained_score=0.0,
+        isolated_score=0.0,
+        passed=False,
+        propagation_loss=0.0,
+        chained=[],
+        isolated=[],
+        duration_s=0.0,
+    )
+    return GradeReport(
+        stages=[grade],
+        integrity_findings=[],
+        build_ok=True,
+        build_log_tail="",
+        cases=0,
+        duration_s=0.0,
+    )
 
 
 def _evidence(
@@ -740,7 +915,10 @@ def sample_cases(cases: Sequence[Case], size: int) -> tuple[Case, ...]:
 
 
 def _collect_sandboxes() -> None:
+    """What dead graders left: control groups, containers, and scratch directories with
+    the capped file systems mounted in them."""
     gc_cgroups()
+    gc_scratch_dirs()
     try:
         gc_containers()
     except EngineUnavailableError:

@@ -10,27 +10,31 @@ saved one) is copied in this process.
 
 from __future__ import annotations
 
-import os
-import shutil
-import stat
 from pathlib import Path
 
 from grader._integrity import MAX_WORKSPACE_BYTES
 from grader._run_home import WORKSPACE_MAX_ENTRIES
-from toolchain.workspace import snapshot_tree, tree_hash
+from toolchain._trees import copy_tree
+from toolchain.workspace import SnapshotError, Workspace, snapshot_tree, tree_hash
 
 __all__ = ["take_snapshot", "tree_hash"]
 
 
-def take_snapshot(source: Path, dest: Path, *, uid: int | None) -> str:
+def take_snapshot(source: Path | Workspace, dest: Path, *, uid: int | None) -> str:
     """Copy ``source`` to the new directory ``dest``; the copy's tree hash.
 
     ``uid``: who reads ``source`` (the run's uid; the copy is refused, with a RampError
-    saying what to do, when it holds more than a submission may). None: ``source`` is a
-    snapshot only the grader can reach, copied here as it is.
+    saying what to do, when it holds more than a submission may); an open confined
+    :class:`Workspace` on it may be given instead of its path (its worker is used). None:
+    ``source`` is a snapshot only the grader can reach, copied here as it is (regular
+    files, directories and links, at any depth: ``toolchain._trees.copy_tree``).
     """
     if uid is None:
-        _copy_private(source, dest)
+        if isinstance(source, Workspace):
+            raise SnapshotError(
+                "a private snapshot is copied by its path; give take_snapshot a Path"
+            )
+        copy_tree(source, dest)
         return tree_hash(dest)
     return snapshot_tree(
         source,
@@ -40,14 +44,3 @@ def take_snapshot(source: Path, dest: Path, *, uid: int | None) -> str:
         max_bytes=MAX_WORKSPACE_BYTES,
         max_entries=WORKSPACE_MAX_ENTRIES,
     ).tree_hash
-
-
-def _copy_private(source: Path, dest: Path) -> None:
-    """A tree no agent can change (already a snapshot: regular files, directories, links)."""
-
-    def copy(path: str, target: str) -> str:
-        if not stat.S_ISREG(os.lstat(path).st_mode):
-            return target
-        return str(shutil.copy2(path, target, follow_symlinks=False))
-
-    shutil.copytree(source, dest, symlinks=True, copy_function=copy)

@@ -5,6 +5,11 @@ and scratch (mounted again here when they are not: after a reboot, say), with th
 reference directory read-only at ``/ramp/reference``. Once the run's wall-clock budget is
 spent, :meth:`RunContext.require_budget` refuses everything that changes the workspace or
 runs something.
+
+A run runs at most :data:`MAX_COMMANDS` commands at once (:meth:`RunContext.command_slot`):
+a slot is taken before a command starts and given back only when the command has really
+ended, not when its call returns. A call the client cancels kills its command (see
+``CancelToken``), so cancelled calls neither pile up commands nor hold slots for long.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import contextlib
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,11 +34,20 @@ from toolchain._capped import CapUsage, capped_usage
 from toolchain._errors import RampError, SandboxError, WorkspaceError
 from toolchain._image import SANDBOX_GID, SANDBOX_UID
 from toolchain._manifest import Profile
-from toolchain.sandbox import ExecLimits, Mount, Outcome, Sandbox, SandboxSpec, open_sandbox
+from toolchain.sandbox import (
+    CancelToken,
+    ExecLimits,
+    Mount,
+    Outcome,
+    Sandbox,
+    SandboxSpec,
+    open_sandbox,
+)
 from toolchain.workspace import ReadOnlyWorkspaceError, Workspace
 
 __all__ = [
     "DEV_DISK_MB",
+    "MAX_COMMANDS",
     "RV64_RUNTIME",
     "SCRATCH_MOUNT",
     "BudgetSpentError",
@@ -50,6 +65,9 @@ _DEV_LIMITS = ExecLimits(timeout_s=600, memory_mb=4096, pids=512, output_bytes=5
 # Only where the kernel cannot cap the workspace and scratch (a run made without root, or
 # before caps existed) does the supervisor poll them against this many MB.
 DEV_DISK_MB = 2048
+MAX_COMMANDS = 8
+"""Commands (run_command, build, run_stage, run_rv64) one run may have running at once."""
+_SLOT_POLL_S = 0.2
 
 
 def in_reference(path: str) -> bool:
@@ -93,6 +111,7 @@ class RunContext:
         self._reference: Workspace | None = None
         self._runtime_ready = False
         self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(MAX_COMMANDS)
 
     # -- the file trees ------------------------------------------------------------------
 
@@ -166,6 +185,19 @@ class RunContext:
         return found
 
     # -- the sandbox ---------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def command_slot(self, cancel: CancelToken) -> Iterator[None]:
+        """Hold one of the run's command slots while the block runs (on the thread that runs
+        the command, so the slot is free again only when the command has ended). Waiting
+        for a slot ends, with CommandCancelledError, once ``cancel`` is cancelled."""
+        while not self._slots.acquire(timeout=_SLOT_POLL_S):
+            cancel.require_live("the command")
+        try:
+            cancel.require_live("the command")
+            yield
+        finally:
+            self._slots.release()
 
     def _spec(self) -> SandboxSpec:
         if not self.scratch.is_dir():  # a run made before scratch was capped

@@ -27,8 +27,8 @@ from ramp_mcp._runs import RunContext, ServerSettings, ServerState
 from ramp_mcp._stage_try import try_stage
 from ramp_mcp._tokens import RunTokenVerifier
 from ramp_mcp._usage import UsageMiddleware
-from toolchain._errors import RampError
-from toolchain.sandbox import ExecResult, Outcome
+from toolchain._errors import PathOutsideWorkspaceError, RampError, WorkspaceError
+from toolchain.sandbox import CancelToken, ExecResult, Outcome
 from toolchain.workspace import (
     EntryKind,
     FileEdited,
@@ -383,10 +383,11 @@ def build_server(
     ) -> CommandResult:
         run = active(ctx)
         limit = min(timeout_s, settings.max_timeout_s)
-        result = await _progressing(
+        result = await _commanding(
             ctx,
+            run,
             f"running {command[:60]!r}",
-            lambda: run.sandbox().exec(command, cwd=cwd, timeout_s=limit),
+            lambda cancel: run.sandbox().exec(command, cwd=cwd, timeout_s=limit, cancel=cancel),
             settings,
         )
         reply = _command_result(result)
@@ -402,14 +403,14 @@ def build_server(
     )
     async def build(ctx: Context[ServerState, Any]) -> BuildResult:
         run = active(ctx)
-        if not (run.workspace.root / "build.sh").is_file():
-            raise ToolError(
-                "there is no build.sh at the workspace root; write one (see the workspace contract)"
-            )
-        result = await _progressing(
+        _require_build_script(run)
+        result = await _commanding(
             ctx,
+            run,
             "build.sh",
-            lambda: run.sandbox().exec(["./build.sh"], timeout_s=_BUILD_TIMEOUT_S),
+            lambda cancel: run.sandbox().exec(
+                ["./build.sh"], timeout_s=_BUILD_TIMEOUT_S, cancel=cancel
+            ),
             settings,
         )
         log = result.stdout + ("\n" if result.stdout and result.stderr else "") + result.stderr
@@ -459,10 +460,11 @@ def build_server(
                     f"{chosen.value} is locked: its public inputs are revealed when it opens; "
                     "until then try it with input_text"
                 )
-        outcome = await _progressing(
+        outcome = await _commanding(
             ctx,
+            run,
             f"{chosen.value} on {case or 'your input'}",
-            lambda: try_stage(
+            lambda _cancel: try_stage(
                 run.workspace.root, run.backend, chosen, case, input_text, uid=run.uid
             ),
             settings,
@@ -492,7 +494,7 @@ def build_server(
         run = active(ctx)
         rel = _rv64_source(guarded(lambda: run.workspace.stat(source)))
 
-        def work() -> Rv64Result:
+        def work(cancel: CancelToken) -> Rv64Result:
             box = run.sandbox()
             started = time.monotonic()
             program = f"./{rel.as_posix()}"
@@ -509,6 +511,7 @@ def build_server(
                         program,
                     ],
                     timeout_s=60,
+                    cancel=cancel,
                 )
                 if linked.outcome is not Outcome.OK:
                     diagnostics, _ = _cut(linked.stderr.strip() or linked.detail, 8000)
@@ -523,7 +526,7 @@ def build_server(
                         duration_s=round(time.monotonic() - started, 3),
                     )
             try:
-                ran = box.exec(["qemu-riscv64", program], stdin=stdin, timeout_s=60)
+                ran = box.exec(["qemu-riscv64", program], stdin=stdin, timeout_s=60, cancel=cancel)
             finally:
                 if program.startswith("/ramp/scratch/"):
                     (run.scratch / Path(program).name).unlink(missing_ok=True)
@@ -540,7 +543,7 @@ def build_server(
                 duration_s=round(time.monotonic() - started, 3),
             )
 
-        return await _progressing(ctx, f"rv64 {rel.as_posix()}", work, settings)
+        return await _commanding(ctx, run, f"rv64 {rel.as_posix()}", work, settings)
 
     # -- grader ----------------------------------------------------------------------------
 
@@ -597,6 +600,46 @@ def build_server(
 
     _add_resources(server)
     return server
+
+
+def _require_build_script(run: RunContext) -> None:
+    """build.sh must be a regular file in the workspace. Asked of the confined file worker
+    (the run's uid, symlinks followed only while they stay inside), never of the host's file
+    system as root: a symlink to a host path gets the same answer whether that path exists
+    or not."""
+    try:
+        entry = run.workspace.stat("build.sh")
+    except PathOutsideWorkspaceError as exc:
+        raise ToolError(f"build.sh cannot be run: {exc}") from exc
+    except WorkspaceError as exc:
+        raise ToolError(
+            f"there is no build.sh at the workspace root ({exc}); write one (see the "
+            "workspace contract)"
+        ) from exc
+    if entry.kind is not EntryKind.FILE:
+        raise ToolError(f"build.sh is a {entry.kind}, not a file; make it an executable script")
+
+
+async def _commanding(
+    ctx: Context[ServerState, Any],
+    run: RunContext,
+    message: str,
+    work: Callable[[CancelToken], T],
+    settings: ServerSettings,
+) -> T:
+    """``work`` on a worker thread holding one of the run's command slots until it really
+    ends; given a token that kills its commands. When the call ends first (the client
+    cancelled it or went away) the token is cancelled: nothing it started runs on."""
+    cancel = CancelToken()
+
+    def held() -> T:
+        with run.command_slot(cancel):
+            return work(cancel)
+
+    try:
+        return await _progressing(ctx, message, held, settings)
+    finally:
+        cancel.cancel()
 
 
 async def _progressing(

@@ -12,8 +12,6 @@ category only (never the text a program left in /ramp/findings).
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,7 +22,7 @@ from grader._grading import _Chain
 from grader._handoff import NOT_ACCEPTED, canonical_file
 from toolchain._errors import RampError
 from toolchain._image import SANDBOX_UID
-from toolchain._paths import ramp_home
+from toolchain._scratch import scratch_dir
 
 __all__ = ["StageTryError", "TryOutcome", "public_case", "try_stage"]
 
@@ -76,12 +74,9 @@ def try_stage(
     started = time.monotonic()
     if (case_name is None) == (input_text is None):
         raise StageTryError("give exactly one of case (a public case name) or input_text")
-    root = ramp_home() / "mcp-try"
-    root.mkdir(parents=True, exist_ok=True)
-    root.chmod(0o755)
-    work = Path(tempfile.mkdtemp(prefix="try-", dir=root))
-    work.chmod(0o755)
-    try:
+    # The program writes into a capped file system the chain makes inside this scratch
+    # directory; all of it is released and removed, at any depth, when the try ends.
+    with scratch_dir("mcp-try") as work:
         golden = None
         if case_name is not None:
             case = public_case(case_name)
@@ -135,8 +130,6 @@ def try_stage(
         if findings:
             score, diagnosis = 0.0, "; ".join(findings) + f" (would score 0; else: {diagnosis})"
         return TryOutcome(True, score, diagnosis, head, size, _since(started))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def _as_handed(stage: Stage, text: str) -> str | None:

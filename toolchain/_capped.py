@@ -25,7 +25,6 @@ import contextlib
 import fcntl
 import functools
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from enum import StrEnum
@@ -35,6 +34,7 @@ from pydantic import BaseModel, Field
 
 from toolchain._errors import WorkspaceError
 from toolchain._hostcmd import run_host_command, which
+from toolchain._trees import Step, delete_tree, walk_tree
 
 __all__ = [
     "CapKind",
@@ -383,11 +383,10 @@ def ensure_mounted(path: Path) -> CapRecord | None:
 
 def _walk_usage(path: Path) -> tuple[int, int]:
     used, entries = 0, 0
-    for root, dirs, files in os.walk(path):
-        for name in (*dirs, *files):
-            with contextlib.suppress(OSError):
-                used += (Path(root) / name).lstat().st_blocks * 512
-                entries += 1
+    for step, entry in walk_tree(path):
+        if step is not Step.LEAVE:
+            used += entry.info.st_blocks * 512
+            entries += 1
     return used, entries
 
 
@@ -488,8 +487,9 @@ def gc_capped_dirs() -> list[str]:
     return removed
 
 
-def remove_tree(path: Path) -> None:
+def remove_tree(path: Path) -> list[str]:
     """``rm -rf`` that first releases the capped directories inside (so no loop device and
-    no mount is left behind, and the mounted content is not deleted file by file)."""
+    no mount is left behind, and the mounted content is not deleted file by file), then
+    removes the rest at any depth (``toolchain._trees.delete_tree``): what is left, if any."""
     release_capped_dirs_under(path)
-    shutil.rmtree(path, ignore_errors=True)
+    return delete_tree(path)

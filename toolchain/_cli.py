@@ -16,6 +16,7 @@ from toolchain._doctor import run_doctor
 from toolchain._errors import EngineUnavailableError, RampError
 from toolchain._image import BuildMethod, build_toolchain
 from toolchain._manifest import Profile
+from toolchain._scratch import gc_scratch_dirs
 from toolchain.sandbox import ExecLimits, Outcome, SandboxSpec, gc_containers, open_sandbox
 from toolchain.sandbox._cgroup import gc_cgroups
 
@@ -222,10 +223,17 @@ def run_command(
 @click.option("--all", "all_owners", is_flag=True, help="also containers of live RAMP processes")
 def gc_command(all_owners: bool) -> None:
     """Remove sandbox containers (and control groups) left behind by crashed processes, and
-    unmount capped workspaces whose run was deleted (freeing their loop devices)."""
+    the scratch directories of dead graders and run_stage calls (with the capped file
+    systems in them), and unmount capped workspaces whose run was deleted (freeing their
+    loop devices)."""
     groups = gc_cgroups(all_owners=all_owners)
     click.echo(
         f"removed {len(groups)} control group(s)" + (": " + ", ".join(groups) if groups else "")
+    )
+    scratch = gc_scratch_dirs()
+    click.echo(
+        f"removed {len(scratch)} scratch director(ies) of dead graders and run_stage calls"
+        + (": " + ", ".join(scratch) if scratch else "")
     )
     mounts = gc_capped_dirs()
     click.echo(

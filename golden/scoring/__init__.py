@@ -21,14 +21,24 @@ from ._canonical import (
     canonical_tokens,
 )
 from ._models import CaseScore, GoldenArtifactError, RunOutcome
-from ._perf import score_t4
+from ._perf import (
+    MIN_SPEEDUP,
+    counts_in_mean,
+    paper_score,
+    paper_stage_score,
+    score_t4,
+    score_t4_gate,
+    speedup_share,
+)
 from ._text import score_t0
+from ._timer import read_timer_calls, score_program, timer_call_problem
 from ._tokens import Token, parse_token_dump, score_t1
 
 __all__ = [
     "AST_FIELDS",
     "CANONICAL_FORMS",
     "MAX_JSON_DEPTH",
+    "MIN_SPEEDUP",
     "NODE_KINDS",
     "CaseScore",
     "GoldenArtifactError",
@@ -37,11 +47,19 @@ __all__ = [
     "accepted_t0",
     "canonical_ast",
     "canonical_tokens",
+    "counts_in_mean",
     "load_ast",
+    "paper_score",
+    "paper_stage_score",
     "parse_token_dump",
+    "read_timer_calls",
     "score_behaviour",
+    "score_program",
     "score_t0",
     "score_t1",
     "score_t2",
     "score_t4",
+    "score_t4_gate",
+    "speedup_share",
+    "timer_call_problem",
 ]

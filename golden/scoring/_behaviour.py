@@ -1,4 +1,5 @@
-"""T3 and T5: the program's stdout and exit code must match the expectation exactly."""
+"""T3 and T5: the program's stdout and exit code must match the expectation exactly (and,
+in golden.scoring._timer.score_program, its timer calls the golden ones)."""
 
 from __future__ import annotations
 

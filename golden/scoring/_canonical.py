@@ -23,7 +23,7 @@ import json
 import re
 from typing import Any, Final
 
-from ._ast import load_ast
+from ._json import load_ast
 from ._text import score_t0
 from ._tokens import Token, parse_token_dump
 
@@ -34,9 +34,10 @@ __all__ = [
     "accepted_t0",
     "canonical_ast",
     "canonical_tokens",
+    "canonical_tree",
 ]
 
-CANONICAL_FORMS: Final = "1"
+CANONICAL_FORMS: Final = "2"
 """Version of the forms below; part of the golden key, so artifacts follow a change."""
 
 # -- T0 -------------------------------------------------------------------------------------
@@ -190,8 +191,10 @@ _VOCABULARIES: Final[dict[str, frozenset[str]]] = {
 }
 _IDENTIFIER: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DECIMAL: Final = re.compile(r"-?[0-9]+")
-# The characters of a C type as clang spells it: `int (*)[5]`, `void (int, ...)`.
-_QUAL_TYPE: Final = re.compile(r"[A-Za-z0-9_ *()\[\],.]+")
+# The characters of a C type as clang spells it: `int (*)[5]`, `void (int, ...)`, and the
+# size expressions of arrays whose dimensions name constants: `int[N / 2 % 5][L + 1]`,
+# `int (*)[N - 1]` (SysY's ConstExp: + - * / % and unary + - !).
+_QUAL_TYPE: Final = re.compile(r"[A-Za-z0-9_ *()\[\],.+\-/%!]+")
 
 AST_FIELDS: Final = (
     "id",
@@ -382,9 +385,14 @@ def _dump(root: dict[str, Any]) -> str:
     return "".join(out) + "\n"
 
 
-def canonical_ast(text: str | bytes) -> str | None:
-    """The AST as the scorer and T3 read it, or None when it is not a JSON object."""
-    tree = load_ast(text)
+def canonical_tree(tree: object) -> dict[str, Any] | None:
+    """A parsed AST reduced to its canonical form (a new tree), or None for a non-object."""
     if not isinstance(tree, dict):
         return None
-    return _dump(_project(_top(tree)))
+    return _project(_top(tree))
+
+
+def canonical_ast(text: str | bytes) -> str | None:
+    """The AST as the scorer and T3 read it, or None when it is not a JSON object."""
+    tree = canonical_tree(load_ast(text))
+    return None if tree is None else _dump(tree)

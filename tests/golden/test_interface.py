@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from golden._elf import read_elf
-from golden._interface import TAMPER, check_ir_text, check_object, refused_score
-from golden._measure import Layout, MeasureError, count_instructions, timer_calls
+from golden._interface import TAMPER, check_ir_text, check_object, decode_ir, refused_score
+from golden._measure import DumpTampered, Layout, MeasureError, count_instructions, timer_calls
 
 MAIN = "define i32 @main() {\n  ret i32 0\n}\n"
 CLIENT_REQUEST = (
@@ -132,7 +132,7 @@ CALLGRIND = """# callgrind format
 version: 1
 positions: instr
 events: Ir
-summary: 999
+summary: 4315
 
 fn=main
 0x1000 10
@@ -152,6 +152,8 @@ calls=2 0x500
 0x410 40
 fn=scanf
 0x900 3920
+
+totals: 4315
 """
 
 
@@ -172,6 +174,53 @@ def test_a_call_out_of_the_interface_is_an_escape() -> None:
 def test_other_callgrind_formats_are_refused() -> None:
     with pytest.raises(MeasureError):
         count_instructions(CALLGRIND.replace("positions: instr", "positions: line"), LAYOUT)
+
+
+def test_a_dump_cut_short_or_inconsistent_is_refused() -> None:
+    """A dump that lost its tail (a full disk, a lowered file-size limit) would count less
+    than was run: only a whole dump whose summary and totals match its costs is read."""
+    whole = count_instructions(CALLGRIND, LAYOUT)
+    assert whole.total == 4315
+    cut = CALLGRIND[: CALLGRIND.index("fn=scanf")]
+    with pytest.raises(MeasureError, match="incomplete"):
+        count_instructions(cut, LAYOUT)
+    with pytest.raises(MeasureError, match="inconsistent"):
+        count_instructions(CALLGRIND.replace("0x900 3920", "0x900 20"), LAYOUT)
+    with pytest.raises(MeasureError, match="inconsistent"):
+        count_instructions(CALLGRIND.replace("totals: 4315", "totals: 15"), LAYOUT)
+
+
+def test_only_callgrinds_one_dump_is_read() -> None:
+    """Callgrind appends its dump to what the file holds: text before its header (with
+    negative costs, or a dangling calls= line that would swallow a real cost) and a
+    second part are refused, whatever their sums."""
+    prefix = "fn=x\n0x1000 -300\n0x900 300\n"
+    with pytest.raises(DumpTampered, match="wrote into callgrind's output file"):
+        count_instructions(prefix + CALLGRIND, LAYOUT)
+    with pytest.raises(MeasureError, match="starts the file"):
+        count_instructions(CALLGRIND + CALLGRIND, LAYOUT)
+    with pytest.raises(MeasureError, match="not a count"):
+        count_instructions(CALLGRIND.replace("0x1004 5", "0x1004 -5"), LAYOUT)
+
+
+@pytest.mark.parametrize(
+    ("data", "needle"),
+    [
+        (b"BC\xc0\xde5\x14\x00\x00\x05", "is LLVM bitcode"),
+        (b"\xde\xc0\x17\x0b\x00\x00\x00\x00", "is LLVM bitcode"),
+        (b"define i32 @main() {\n  ret i32 0\n}\n\x00", "NUL byte"),
+        (b"; \xff\xfe\ndefine i32 @main() {\n  ret i32 0\n}\n", "not UTF-8"),
+    ],
+)
+def test_only_ir_text_is_read(data: bytes, needle: str) -> None:
+    text, problems = decode_ir(data)
+    assert text == "" and len(problems) == 1, problems
+    assert needle in problems[0].message and "textual .ll form" in problems[0].message
+
+
+def test_ir_text_is_read_as_it_is() -> None:
+    source = "; caf\u00e9\ndefine i32 @main() {\n  ret i32 0\n}\n"
+    assert decode_ir(source.encode()) == (source, [])
 
 
 def test_timer_calls_are_read_from_stderr() -> None:

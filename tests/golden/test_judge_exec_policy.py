@@ -38,8 +38,9 @@ def _ir_string(name: str, text: str) -> str:
 
 
 def _x86_ir() -> str:
-    """main: execve each target (inline syscall), then mmap RWX and memfd_create; prints
-    each system call's result (a negative errno when refused)."""
+    """main: execve each target (inline syscall), then mmap RWX, memfd_create, and map
+    python3's file executable (what a loader the program carried would do); prints each
+    system call's result (a negative errno when refused)."""
     globals_, calls = "", ""
     for index, (name, argv) in enumerate(TARGETS.items()):
         for position, arg in enumerate(argv):
@@ -55,6 +56,7 @@ def _x86_ir() -> str:
     return (
         globals_
         + _ir_string("memfd.name", "x")
+        + _ir_string("loaded", "/usr/bin/python3")
         + """declare void @putint(i32)
 declare void @putch(i32)
 define i64 @sys3(i64 %n, ptr %a, ptr %b, ptr %c) {
@@ -76,6 +78,9 @@ define i32 @main() {
   call void @show(i64 %m)
   %f = call i64 @sys3(i64 319, ptr @memfd.name, ptr null, ptr null)
   call void @show(i64 %f)
+  %fd = call i64 @sys3(i64 2, ptr @loaded, ptr null, ptr null)
+  %x = call i64 asm sideeffect "syscall", "={rax},{rax},{rdi},{rsi},{rdx},{r10},{r8},{r9},~{rcx},~{r11},~{memory}"(i64 9, i64 0, i64 4096, i64 5, i64 2, i64 %fd, i64 0)
+  call void @show(i64 %x)
   ret i32 0
 }
 """
@@ -120,7 +125,11 @@ try:
 
 LIB = f"../{LIB_DIR}"
 PROGRAMS = {
-    Stage.T3: ("out.ll", _x86_ir, f"clang-19 out.ll {LIB}/{RUNTIME_OBJECTS['x86']} -o prog"),
+    Stage.T3: (
+        "out.ll",
+        _x86_ir,
+        f"clang-19 -static out.ll {LIB}/{RUNTIME_OBJECTS['x86']} -o prog",
+    ),
     Stage.T4: (
         "out.ll",
         _x86_ir,
@@ -176,7 +185,7 @@ def test_judged_programs_cannot_execute_anything(judge: Judge, stage: Stage) -> 
     assert ESCAPED.search(free.stdout), ("the program must escape without a policy", free)
 
     case = next(iter(judge._cases.values()))
-    ran = judge._run(stage, case, work_name, 0)
+    ran = judge._run(stage, judge._how(stage, case.name), case, work_name, 0)
     out = judge._root / "out" / work_name
     printed = (out / "run.out").read_text() if (out / "run.out").is_file() else ""
     assert not ESCAPED.search(printed + ran.stderr), (printed, ran)
@@ -194,14 +203,16 @@ def test_judged_programs_cannot_execute_anything(judge: Judge, stage: Stage) -> 
     assert all(code < 0 for code in executed), printed
     assert executed[:2] == [-13, -13], printed  # python3, sh: Landlock, EACCES
     if stage is Stage.T3:
-        mmap_rwx, memfd = results[len(TARGETS) :]
+        mmap_rwx, memfd, mapped_code = results[len(TARGETS) :]
         assert (mmap_rwx, memfd) == (-1, -1), printed  # seccomp: W^X, no memfd (EPERM)
+        # a static program may map no code at all: no loader can run, not even its own
+        assert mapped_code == -1, printed
 
 
 def test_the_run_sandbox_for_native_code_has_no_compiler(judge: Judge) -> None:
     """T3 programs run in the minimal environment: no LLVM library to dlopen either, and
     not even a shell to start (the run step needs none: the launcher redirects)."""
-    box = judge._run_box(Stage.T3)
+    box = judge._run_box(judge._how(Stage.T3, ""))
     assert box.spec.profile is Profile.MINIMAL
     rootfs = find_rootfs(Profile.MINIMAL)
     assert rootfs is not None

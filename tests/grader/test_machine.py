@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import subprocess
 import tempfile
 import threading
 import time
@@ -16,6 +17,7 @@ import pytest
 from sqlmodel import select
 
 from golden import CaseKind, Split, Stage, build_golden, builtin_corpus
+from grader._grading import GradingError
 from grader._machine import StageMachine, StageRefusedError
 from grader.ledger import Ledger, Submission
 from tests.grader.oracle import write_oracle
@@ -191,3 +193,76 @@ def test_submitting_again_after_a_dead_grader_returns_its_grade(
     assert (outcome.stage, outcome.passed, outcome.attempt) == (Stage.T0, True, 1)
     assert machine.status(run.id).stages[0].state == "passed"
     _one_done_submission(ledger, run.id)
+
+
+def _snapshots(run_workspace: Path) -> list[Path]:
+    submissions = run_workspace.parent / "submissions"
+    return sorted(submissions.iterdir()) if submissions.is_dir() else []
+
+
+def test_a_submission_without_build_sh_costs_nothing_and_keeps_nothing(
+    machine: StageMachine,
+) -> None:
+    run = machine.create_run(sandbox=BACKEND)
+    workspace = Path(run.workspace)
+    _oracle(workspace, (Stage.T0,))
+    (workspace / "build.sh").unlink()
+    secret = Path(tempfile.mkdtemp(prefix="ramp-test-secret-", dir="/root"))
+    (secret / "present").write_text("root's\n")
+    refusals: list[str] = []
+    try:
+        # Missing; a directory; links to a root-only host file that exists and to one that
+        # does not (the same answer: no oracle on host paths); a link to a workspace file
+        # (past the first look, refused on the copy).
+        for make in (
+            lambda p: None,
+            lambda p: p.mkdir(),
+            lambda p: p.symlink_to(secret / "present"),
+            lambda p: p.symlink_to(secret / "absent"),
+            lambda p: p.symlink_to("README.md"),
+        ):
+            make(workspace / "build.sh")
+            with pytest.raises(StageRefusedError, match=r"no build\.sh") as refused:
+                machine.submit(run.id, Stage.T0)
+            refusals.append(str(refused.value))
+            subprocess.run(["rm", "-rf", str(workspace / "build.sh")], check=True)
+    finally:
+        shutil.rmtree(secret)
+    assert len(set(refusals)) == 1, refusals
+    assert not any(part in refusals[0] for part in ("/root", "/var/lib", "/tmp", "/work"))
+    t0 = machine.status(run.id).stages[0]
+    assert (t0.state, t0.attempts_used, t0.attempts_left) == ("open", 0, 1)
+    assert _snapshots(workspace) == [], "a refused submission left its copy"
+
+
+def test_failures_on_the_graders_side_are_given_back_twice_then_count(
+    ledger: Ledger, machine: StageMachine
+) -> None:
+    run = machine.create_run(sandbox=BACKEND, attempts_per_stage=2, sample=2)
+    workspace = Path(run.workspace)
+    _oracle(workspace, (Stage.T0,))
+    # A grader that lacks the run's cases fails every grading after the claim: a real
+    # failure on the grader's side, provoked the same way each time.
+    other = [c for c in builtin_corpus() if c.split is Split.HIDDEN and c not in _graded_cases()][
+        :1
+    ]
+    broken = StageMachine(ledger, cases=other, runs_root=machine.runs_root)
+    for given_back in (1, 2):
+        with pytest.raises(GradingError, match="attempt was given back") as failed:
+            broken.submit(run.id, Stage.T0)
+        assert str(machine.runs_root) not in str(failed.value)
+        t0 = machine.status(run.id).stages[0]
+        assert (t0.state, t0.attempts_used) == ("open", 0), given_back
+        assert _snapshots(workspace) == [], "a failed grading left its snapshot"
+    counted = broken.submit(run.id, Stage.T0)
+    assert (counted.chained_score, counted.passed, counted.attempts_left) == (0.0, False, 1)
+    assert "this attempt counts" in counted.feedback[0]
+    t0 = machine.status(run.id).stages[0]
+    assert (t0.state, t0.attempts_used) == ("open", 1)
+    with ledger.session(write=False) as session:
+        rows = session.exec(select(Submission).where(Submission.run_id == run.id)).all()
+        statuses = [(r.status, (r.error or "")[:30]) for r in rows]
+    assert [s for s, _ in statuses] == ["error", "error", "done"], statuses
+    assert len(_snapshots(workspace)) == 1  # the counted attempt's, as for any graded one
+    # The grader fixed: the attempt left is graded as usual.
+    assert machine.submit(run.id, Stage.T0).passed

@@ -444,7 +444,7 @@ ATTACKS: tuple[Attack, ...] = (
         "no canary byte or name in any reply; nothing created, changed, chowned or deleted "
         "outside the workspace",
         "0 hits (calls met the real directory or were refused); the file tools run in a "
-        "worker chrooted into the workspace as the run's uid, resolving beneath it with "
+        "confined worker (an empty root, the run's uid), resolving beneath the workspace with "
         "openat2 (before: read a host canary and a bearer token, wrote and deleted host "
         "files within 4 to 139 calls)",
         BOTH,
@@ -477,9 +477,98 @@ ATTACKS: tuple[Attack, ...] = (
         "delete_path, move_path into or out of it; read_file `/ramp/referencex/y`, "
         "`/ramp/scratch/x`, `/etc/passwd`",
         "the revealed references are served read-only; every other absolute path is refused",
-        "reads answer with `/ramp/reference/...` paths (a read-only worker chrooted into "
+        "reads answer with `/ramp/reference/...` paths (a read-only worker confined to "
         "the reference directory); changes: 'is read-only'; other absolute paths: 'is "
         "absolute'",
+    ),
+    # -- out of the box through the server's own machinery ----------------------------------
+    Attack(
+        "worker-codec-import",
+        "file worker",
+        "write_file a codec module at the host path of Python's `encodings` and, at the host "
+        "path of the worker's own `_search.py`, a file whose coding cookie names that codec; "
+        "then grep `zz[[:digit:]]`: `re` warns (a nested set) and the warnings machinery asks "
+        "linecache for `_search.py`'s source. The codec connects to a host loopback listener",
+        "nothing of the workspace is imported or run; nothing reaches the host's network",
+        "no connection, no file written by the codec; the worker holds the workspace's "
+        "descriptor and pivots into an empty read-only tmpfs in private mount, network, IPC "
+        "and UTS namespaces, ignores warnings and has no finder that imports from files "
+        "(before: the codec ran in the worker on the host as the run's uid, reached a host "
+        "listener and pypi.org:443, and stayed resident between calls)",
+        BOTH,
+    ),
+    Attack(
+        "cancelled-commands",
+        "resources",
+        "40 run_command calls, each starting 15 background sleeps, cancelled "
+        "(notifications/cancelled) one second after they start",
+        "the commands die with their calls; the run never holds more than its sandbox's "
+        "limits; its next command runs at once",
+        "no process of them survives; a cancelled call kills its command's tree; bwrap: the "
+        "sandbox has a control group with the spec's memory, process and CPU limits holding "
+        "every command's group (as a container's limits hold its commands); a run runs at "
+        "most 8 commands at once, a slot freed only when the command has ended (before: "
+        "each cancelled command ran on; 60 made 900 processes at once on bwrap)",
+        BOTH,
+    ),
+    Attack(
+        "build-symlink-oracle",
+        "links",
+        "`build.sh` a symlink to a root-only host file that exists, then to one that does "
+        "not; call build after each",
+        "the same answer for both: no host path is looked at",
+        "both: 'build.sh cannot be run: ... absolute symlinks are not followed' (asked of the "
+        "confined file worker; before: the server stat'ed the link as root, and said 'no "
+        "build.sh' only for the missing file)",
+        BOTH,
+    ),
+    # -- grading's and run_stage's scratch --------------------------------------------------
+    Attack(
+        "no-build-sh-submit",
+        "resources",
+        "submit_stage with 64 MB of ballast and no build.sh, seven times: missing, a "
+        "directory, a link to a root-only host file that exists, to one that does not, and to "
+        "a workspace file",
+        "a refusal that costs no attempt, keeps no copy and names no host path, the same "
+        "text every time",
+        "'T0 was not submitted: there is no build.sh at the workspace root ...' each time, "
+        "in under a second, asked of the confined worker before anything is claimed (the "
+        "link to a workspace file: refused on the copy, which is removed); T0 open, 0 "
+        "attempts used; nothing added under submissions/ (before: every refusal left its "
+        "64 MB snapshot and gave the attempt back, and the error showed a host path)",
+    ),
+    Attack(
+        "deep-build-tree",
+        "resources",
+        "build.sh makes 1,200 levels of 100-byte names (a path of 121 KB) and puts a copy of "
+        "clang-19 and 32 MB at the bottom; submit_stage",
+        "graded; the copy found; nothing of the run left on the host",
+        "graded 0 with toolchain-copy (its evidence names `…/helper`: the scan walked every "
+        "level, iteratively, by descriptors); nothing owned by the run's uid and no mount "
+        "left under grading/ (before: RecursionError in rmtree left the tree and its 32 MB "
+        "on the host)",
+    ),
+    Attack(
+        "stage-output-flood",
+        "resources",
+        "run_stage of a program that makes 200,000 empty files in /ramp/output, then of one "
+        "that puts 32 MB at the bottom of a 1,200-level tree there",
+        "stopped by the kernel near a few thousand entries; nothing left on the host",
+        "ENOSPC after about 4,000 files (the program's output directory is an ext4 file "
+        "system of its own, capped in bytes and entries); the host file system lost at most "
+        "a few inodes; the deep tree goes with the file system (before: 250,000 files on "
+        "the host's root file system in one call, and the deep tree stayed)",
+        BOTH,
+    ),
+    Attack(
+        "sparse-build",
+        "resources",
+        "build.sh makes 4 sparse files of 1,000 MB each (`truncate`); submit_stage",
+        "graded at once",
+        "graded in seconds: the toolchain-copy scan reads a file's data extents only, never "
+        "more than its allocated blocks; the files' claimed 4 GB is over the workspace cap "
+        "(workspace-too-large, score 0) as for the snapshot itself (before: 189-341 s per "
+        "submission reading zeros)",
     ),
 )
 
@@ -552,6 +641,26 @@ NOTES = """## Fixed while building the battery
   with `openat2(RESOLVE_BENEATH)` and acting relative to its descriptor
   (`toolchain/workspace/`); names are bytes with one escape; walks, globs and paths are
   bounded and every call has a deadline.
+- **worker-codec-import**: chrooted into the workspace, the worker found the agent's files
+  at every absolute path Python looks up on its own (a warning's source line, the codec a
+  coding cookie names), and ran them on the host. It now holds the workspace's descriptor
+  and pivots into an empty read-only tmpfs in private mount, network, IPC and UTS
+  namespaces (`toolchain/workspace/_isolation.py`).
+- **cancelled-commands**: a cancelled call freed its server thread while its command ran
+  on, uncounted. Cancelling now kills the command; a run runs at most 8 commands at once;
+  a bwrap sandbox has a control group holding every command's (`toolchain/sandbox/`).
+- **build-symlink-oracle**: `build` stat'ed `build.sh` as root through symlinks; it asks the
+  confined file worker now (`ramp_mcp/_server.py`).- **no-build-sh-submit**, **deep-build-tree**, **stage-output-flood**, **sparse-build**:
+  grading's and run_stage's scratch lived on the host's disk with polled byte caps, was
+  removed with `shutil.rmtree` (RecursionError past ~1,000 levels) and kept a refused
+  submission's snapshot; the toolchain-copy scan read sparse files whole. Now a submission
+  without build.sh is refused before any copy; every grading and run_stage works in a
+  scratch directory of its own process (`toolchain/_scratch.py`: removed however the work
+  ends, collected by `ramp sandbox gc` and `recover` when its owner died), with build.sh's
+  snapshot and each stage run's outputs on capped ext4 file systems (bytes and entries);
+  trees are walked, copied and removed iteratively by descriptors (`toolchain/_trees.py`);
+  the scan reads data extents only. A failure on the grader's side gives the attempt back
+  twice per stage; after that it counts, with 0 (`grader/_machine.py`).
 """
 
 

@@ -891,6 +891,18 @@ def test_findings_leak(sessions: Sessions, backend: str) -> None:
             assert "toolchain-call" in text and f"LEAK-{leaked[0]}" in text, output_format
 
 
+# The attacks out of the box through the server's machinery (code planted for the file
+# worker, cancelled commands, a build.sh symlink as an oracle) live in their own module.
+from tests.trust.escape_attacks import (  # noqa: E402
+    test_build_symlink_oracle as test_build_symlink_oracle,
+)
+from tests.trust.escape_attacks import (  # noqa: E402
+    test_cancelled_commands as test_cancelled_commands,
+)
+from tests.trust.escape_attacks import (  # noqa: E402
+    test_worker_codec_import as test_worker_codec_import,
+)
+
 # The exec-policy attacks live in their own module (a program that runs code it wrote, a
 # judged program that starts a compiler); collected here, with the rest of the battery.
 from tests.trust.exec_attacks import (  # noqa: E402
@@ -916,4 +928,19 @@ from tests.trust.file_attacks import (  # noqa: E402
 )
 from tests.trust.file_attacks import (  # noqa: E402
     test_symlink_race as test_symlink_race,
+)
+
+# The attacks on grading's and run_stage's scratch (no build.sh, deep trees, floods of
+# entries, sparse files) live in their own module; collected here.
+from tests.trust.grading_attacks import (  # noqa: E402
+    test_deep_build_tree as test_deep_build_tree,
+)
+from tests.trust.grading_attacks import (  # noqa: E402
+    test_no_build_sh_submit as test_no_build_sh_submit,
+)
+from tests.trust.grading_attacks import (  # noqa: E402
+    test_sparse_build as test_sparse_build,
+)
+from tests.trust.grading_attacks import (  # noqa: E402
+    test_stage_output_flood as test_stage_output_flood,
 )

@@ -15,6 +15,7 @@ from toolchain.sandbox._backend import (
     register_backend,
 )
 from toolchain.sandbox._bwrap import BwrapBackend
+from toolchain.sandbox._cancel import CancelToken, CommandCancelledError
 from toolchain.sandbox._docker import DockerBackend, gc_containers
 from toolchain.sandbox._local import UNSAFE_WARNING, LocalBackend
 from toolchain.sandbox._models import (
@@ -34,6 +35,8 @@ __all__ = [
     "UNSAFE_WARNING",
     "BackendFactory",
     "BwrapBackend",
+    "CancelToken",
+    "CommandCancelledError",
     "DockerBackend",
     "ExecLimits",
     "ExecPolicy",

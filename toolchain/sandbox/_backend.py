@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from toolchain._errors import SandboxUnavailableError
+from toolchain.sandbox._cancel import CancelToken
 from toolchain.sandbox._models import ExecRequest, ExecResult, SandboxSpec
 
 __all__ = [
@@ -30,8 +31,9 @@ class SandboxBackend(ABC):
         """Bind to ``workspace`` (an existing directory) and get ready to run commands."""
 
     @abstractmethod
-    def exec(self, request: ExecRequest) -> ExecResult:
-        """Run one command to completion (or until a limit stops it). Thread-safe."""
+    def exec(self, request: ExecRequest, cancel: CancelToken | None = None) -> ExecResult:
+        """Run one command to completion (or until a limit stops it). Thread-safe.
+        Cancelling ``cancel`` kills the command and everything it started at once."""
 
     @abstractmethod
     def close(self) -> None:

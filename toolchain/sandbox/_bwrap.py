@@ -4,8 +4,13 @@ The command sees the profile's root file system read-only (the same files the Do
 image holds), the workspace at /workspace, a private /tmp, no network, and its own pid,
 ipc and uts namespaces. As root we drop to the spec's uid (a run's own uid, or the shared
 sandbox user 1000) before starting bwrap, so the sandbox is an unprivileged user namespace
-owned by that uid, and the command runs as it; limits come from a per-command control group where
-the machine allows one, and rlimits otherwise.
+owned by that uid, and the command runs as it.
+
+Limits come from control groups where the machine allows them, and rlimits otherwise. Like
+a container's, the sandbox has a group of its own, made when it starts, with the spec's
+memory, process and CPU limits; every command's group is made inside it. So however many
+commands run at once (a client can start them faster than they end), together they hold
+no more than the spec's limits, and closing the sandbox kills them all.
 """
 
 from __future__ import annotations
@@ -20,11 +25,12 @@ import time
 import uuid
 from pathlib import Path
 
-from toolchain._errors import SandboxClosedError, SandboxUnavailableError
+from toolchain._errors import SandboxClosedError, SandboxError, SandboxUnavailableError
 from toolchain._hostcmd import which
 from toolchain._image import MOUNT_ROOT, WORKSPACE_MOUNT, require_rootfs
 from toolchain._paths import ramp_home, unreachable_parent
 from toolchain.sandbox._backend import SandboxBackend, register_backend
+from toolchain.sandbox._cancel import CancelToken
 from toolchain.sandbox._capture import build_result
 from toolchain.sandbox._cgroup import ExecCgroup, exec_cgroup_name
 from toolchain.sandbox._disk import DiskWatch
@@ -87,6 +93,7 @@ class BwrapBackend(SandboxBackend):
         self._workspace: Path | None = None
         self._closed = False
         self._as_root = os.geteuid() == 0
+        self._group: ExecCgroup | None = None
 
     def start(self, workspace: Path) -> None:
         workspace = workspace.resolve()
@@ -99,14 +106,46 @@ class BwrapBackend(SandboxBackend):
                     f"own workspaces live under {ramp_home()}) or `chmod o+x {blocked}`"
                 )
         self._workspace = workspace
+        if self._group is None:
+            limits = self.spec.limits
+            self._group = ExecCgroup.create(
+                exec_cgroup_name("bwrap", uuid.uuid4().hex[:12]),
+                memory_bytes=limits.memory_mb << 20,
+                pids_max=limits.pids,
+                cpus=limits.cpus,
+                nested=True,
+            )
 
     def describe(self) -> dict[str, str]:
+        group = self._group
         return {
             "backend": self.name,
             "root": str(self._rootfs),
             "profile": self.spec.profile.value,
             "workspace": str(self._workspace),
+            "sandbox_cgroup": "none (rlimits only)" if group is None else str(group.dirs),
         }
+
+    def _command_group(self, limits: ExecLimits) -> ExecCgroup | None:
+        """The command's own group, inside the sandbox's (its limits at most the sandbox's:
+        cgroup v1 refuses a child a larger CPU quota than its parent's)."""
+        group = self._group
+        ceiling = self.spec.limits
+        made = ExecCgroup.create(
+            exec_cgroup_name("bwrap", uuid.uuid4().hex[:12]),
+            memory_bytes=min(limits.memory_mb, ceiling.memory_mb) << 20,
+            pids_max=min(limits.pids, ceiling.pids),
+            cpus=min(limits.cpus, ceiling.cpus),
+            parent=group,
+        )
+        if made is None and group is not None:
+            if self._closed:
+                raise SandboxClosedError("this bwrap sandbox was closed; open a new one")
+            raise SandboxError(
+                "the command's control group could not be made inside the sandbox's, so it "
+                "was not run (it would escape the sandbox's limits); see the log and retry"
+            )
+        return made
 
     def _bwrap_argv(
         self, request: ExecRequest, workspace: Path, *, info_fd: int, block_fd: int
@@ -159,19 +198,14 @@ class BwrapBackend(SandboxBackend):
             argv += ["--bind" if mount.writable else "--ro-bind", str(mount.source), mount.target]
         return argv
 
-    def exec(self, request: ExecRequest) -> ExecResult:
+    def exec(self, request: ExecRequest, cancel: CancelToken | None = None) -> ExecResult:
         if self._closed:
             raise SandboxClosedError("this bwrap sandbox is closed; open a new one")
         workspace = self._workspace
         if workspace is None:
             raise SandboxUnavailableError("start(workspace) must be called before exec")
         limits = request.limits
-        cgroup = ExecCgroup.create(
-            exec_cgroup_name("bwrap", uuid.uuid4().hex[:12]),
-            memory_bytes=limits.memory_mb << 20,
-            pids_max=limits.pids,
-            cpus=limits.cpus,
-        )
+        cgroup = self._command_group(limits)
         info_r, info_w = os.pipe()
         block_r, block_w = os.pipe()
         # Each descriptor is closed exactly once: closing a number twice could close one
@@ -214,6 +248,7 @@ class BwrapBackend(SandboxBackend):
                 group=self.spec.gid if as_user is not None else None,
                 on_spawn=admit,
                 disk=self._disk_watch(workspace),
+                cancel=cancel,
             )
         finally:
             for fd in (info_r, info_w, block_r, block_w):
@@ -234,7 +269,15 @@ class BwrapBackend(SandboxBackend):
         return DiskWatch(roots, self.spec.disk_mb << 20) if roots else None
 
     def close(self) -> None:
+        """Kill every command still running and remove the sandbox's group."""
         self._closed = True
+        group, self._group = self._group, None
+        if group is not None:
+            try:
+                group.kill_all()
+            except OSError as exc:
+                raise SandboxError(f"closing the bwrap sandbox: {exc}") from exc
+            group.remove()
 
 
 register_backend("bwrap", BwrapBackend)

@@ -1,4 +1,8 @@
-"""Per-command control groups: memory, process and CPU limits, OOM counts, tree kill.
+"""Control groups: memory, process and CPU limits, OOM counts, tree kill.
+
+A group is made per command; a sandbox that runs several commands at once can also have a
+group of its own that holds theirs (a bwrap sandbox's, like a container's), so its limits
+bound all of them together. Killing or removing a group covers every group inside it.
 
 Both hierarchies are supported: cgroup v2 (one directory) and v1 (one directory per
 controller). When the machine offers neither to us (not root, no delegation), callers
@@ -102,7 +106,8 @@ class CgroupView:
 
 
 class ExecCgroup(CgroupView):
-    """A control group made for one command, removed when it is done."""
+    """A control group made for one command (or for a sandbox's commands: ``nested``),
+    removed when it is done."""
 
     @classmethod
     def create(
@@ -113,8 +118,14 @@ class ExecCgroup(CgroupView):
         pids_max: int,
         cpus: float,
         parent: CgroupView | None = None,
+        nested: bool = False,
     ) -> ExecCgroup | None:
-        """Make ``name`` under ``parent`` (default: RAMP's own group); None if not possible."""
+        """Make ``name`` under ``parent`` (default: RAMP's own group); None if not possible.
+
+        A ``parent`` must exist: it is never made again here (a sandbox's group removed
+        while a command was starting must not come back without its limits). ``nested``:
+        the group will hold groups, not processes (cgroup v2 then hands its controllers on).
+        """
         if not cgroups_usable():
             return None
         try:
@@ -126,11 +137,16 @@ class ExecCgroup(CgroupView):
             else:
                 version = 1
                 bases = {c: CGROUP_ROOT / c / "ramp" for c in _V1_CONTROLLERS}
+            if parent is None:
+                for base in bases.values():
+                    base.mkdir(parents=True, exist_ok=True)
             dirs = {key: base / name for key, base in bases.items()}
             for directory in dirs.values():
-                directory.mkdir(parents=True, exist_ok=True)
+                directory.mkdir(exist_ok=True)  # fails when a parent's group is gone
             group = cls(dirs, version)
             group._apply(memory_bytes, pids_max, cpus)
+            if nested and version == 2:
+                (dirs["unified"] / "cgroup.subtree_control").write_text("+memory +pids +cpu")
         except OSError as exc:
             _log.warning("cannot create control group %s (%s); falling back to rlimits", name, exc)
             return None
@@ -172,19 +188,36 @@ class ExecCgroup(CgroupView):
         for procs in self.procs_files():
             procs.write_text(str(pid))
 
+    def _subtree(self) -> list[Path]:
+        """This group's directories and those of every group inside it, deepest first."""
+        found: list[Path] = []
+        for directory in set(self.dirs.values()):
+            for here, _subdirs, _files in os.walk(directory, topdown=False):
+                found.append(Path(here))
+        return found
+
+    def members(self) -> set[int]:
+        """Pids in this group and in every group inside it."""
+        found: set[int] = set()
+        for directory in self._subtree():
+            with contextlib.suppress(OSError):
+                found.update(int(p) for p in (directory / "cgroup.procs").read_text().split())
+        return found
+
     def kill_all(self, *, deadline_s: float = 10.0) -> int:
-        """SIGKILL every member until the group is empty; returns how many were signalled."""
+        """SIGKILL every member (of the groups inside too) until none is left; returns how
+        many were signalled."""
         killed = 0
         if self.version == 2:
             kill_file = self.dirs["unified"] / "cgroup.kill"
             if kill_file.exists():
-                killed = len(self.pids())
+                killed = len(self.members())
                 with contextlib.suppress(OSError):
                     kill_file.write_text("1")
         end = time.monotonic() + deadline_s
         pause = 0.0005
         while time.monotonic() < end:
-            members = self.pids()
+            members = self.members()
             if not members:
                 return killed
             for pid in members:
@@ -199,7 +232,8 @@ class ExecCgroup(CgroupView):
         raise OSError(f"control group {self.dirs} still has members after {deadline_s} s")
 
     def remove(self) -> None:
-        for directory in self.dirs.values():
+        """Remove the group and every group inside it (they must hold no process)."""
+        for directory in self._subtree():
             for _ in range(50):
                 try:
                     directory.rmdir()

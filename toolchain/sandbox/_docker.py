@@ -34,6 +34,7 @@ from toolchain._errors import ImageMissingError, SandboxClosedError, SandboxErro
 from toolchain._image import WORKSPACE_MOUNT, find_image, image_tag
 from toolchain._lifecycle import pid_alive
 from toolchain.sandbox._backend import SandboxBackend, register_backend
+from toolchain.sandbox._cancel import CancelToken, watching
 from toolchain.sandbox._capture import CappedStream, RawExit, build_result
 from toolchain.sandbox._cgroup import CgroupView, ExecCgroup, cgroups_usable
 from toolchain.sandbox._disk import POLL_S, DiskWatch
@@ -405,7 +406,7 @@ class DockerBackend(SandboxBackend):
 
     # -- commands ------------------------------------------------------------------------
 
-    def exec(self, request: ExecRequest) -> ExecResult:
+    def exec(self, request: ExecRequest, cancel: CancelToken | None = None) -> ExecResult:
         facts = self._require_running()
         assert self._client is not None
         api = self._client.api
@@ -461,7 +462,8 @@ class DockerBackend(SandboxBackend):
                 raise self._exec_error("starting the command", exc) from exc
             self._running[item.exec_id] = item
         try:
-            return self._run(item, attached, request, limits, capped)
+            with watching(cancel) as cancelled:
+                return self._run(item, attached, request, limits, capped, cancelled)
         finally:
             with self._lock:
                 self._running.pop(item.exec_id, None)
@@ -549,7 +551,10 @@ class DockerBackend(SandboxBackend):
         request: ExecRequest,
         limits: ExecLimits,
         capped: dict[str, float | int],
+        cancelled: int | None = None,
     ) -> ExecResult:
+        """Feed and read the exec until it ends; a limit or ``cancelled`` (a descriptor
+        that turns readable) kills it."""
         notes: list[str] = []
         stdout = CappedStream(limits.output_bytes)
         stderr = CappedStream(limits.output_bytes)
@@ -586,12 +591,20 @@ class DockerBackend(SandboxBackend):
                     self._kill_tree(item)
                     deadline = now + _DRAIN_S
                     continue
-                watched = [sock_fd] if exited is None else [sock_fd, exited]
+                watched = [fd for fd in (sock_fd, exited, cancelled) if fd is not None]
                 writers = [sock_fd] if pending is not None else []
                 wait = deadline - now if disk is None else min(deadline - now, POLL_S)
                 readable, writable, _ = select.select(watched, writers, [], wait)
                 if writable and pending is not None:
                     pending = self._send_some(sock, pending)
+                if cancelled is not None and cancelled in readable:
+                    cancelled = None
+                    if not killed:
+                        killed = True
+                        notes.append("the call was cancelled, so the command was killed")
+                        ended = ended or time.monotonic()
+                        self._kill_tree(item)
+                        deadline = time.monotonic() + _DRAIN_S
                 if exited is not None and exited in readable:
                     # The command is done. Whatever it left running in the background would
                     # hold the output pipes open (the engine waits ~2 s for them), so it goes now.

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from toolchain._errors import SandboxClosedError, SandboxUnavailableError
 from toolchain.sandbox._backend import SandboxBackend, register_backend
+from toolchain.sandbox._cancel import CancelToken
 from toolchain.sandbox._capture import build_result
 from toolchain.sandbox._models import ExecRequest, ExecResult, SandboxSpec
 from toolchain.sandbox._policy import policy_argv
@@ -46,7 +47,7 @@ class LocalBackend(SandboxBackend):
     def start(self, workspace: Path) -> None:
         self._workspace = workspace.resolve()
 
-    def exec(self, request: ExecRequest) -> ExecResult:
+    def exec(self, request: ExecRequest, cancel: CancelToken | None = None) -> ExecResult:
         if self._closed:
             raise SandboxClosedError("this local sandbox is closed; open a new one")
         if self._workspace is None:
@@ -59,6 +60,7 @@ class LocalBackend(SandboxBackend):
             env={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(self._workspace)}
             | request.env,
             cwd=self._workspace / request.cwd,
+            cancel=cancel,
         )
         raw.notes.append(UNSAFE_WARNING)
         return build_result(

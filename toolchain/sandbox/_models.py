@@ -78,6 +78,19 @@ class ExecRequest(BaseModel):
         description="a sandbox path to write stdout to, created or truncated, never through a "
         "symlink (exec-policy sandboxes: the command then needs no shell to redirect)",
     )
+    stderr_file: str | None = Field(
+        default=None, description="a sandbox path to write stderr to, like stdout_file"
+    )
+    create_files: tuple[str, ...] = Field(
+        default=(),
+        description="sandbox paths of files made new and empty before the command starts "
+        "(exec-policy sandboxes): with own_files_only, the only files it may open for writing",
+    )
+    clear_env: bool = Field(
+        default=False,
+        description="start the command with ``env`` as its whole environment, without the "
+        "sandbox's defaults (exec-policy sandboxes)",
+    )
     limits: ExecLimits = Field(default_factory=ExecLimits)
 
     @model_validator(mode="after")
@@ -98,12 +111,20 @@ class ExecRequest(BaseModel):
             )
         return cwd
 
-    @field_validator("stdin_file", "stdout_file")
+    @field_validator("stdin_file", "stdout_file", "stderr_file")
     @classmethod
     def _absolute_file(cls, path: str | None) -> str | None:
         if path is not None and (not path.startswith("/") or "\x00" in path):
             raise ValueError(f"redirection {path!r} must be an absolute path inside the sandbox")
         return path
+
+    @field_validator("create_files")
+    @classmethod
+    def _absolute_files(cls, paths: tuple[str, ...]) -> tuple[str, ...]:
+        for path in paths:
+            if not _SANDBOX_PATH.match(path) or path != posixpath.normpath(path):
+                raise ValueError(f"file to create {path!r} must be a normalised absolute path")
+        return paths
 
     @field_validator("env")
     @classmethod
@@ -201,6 +222,31 @@ class ExecPolicy(BaseModel):
         "execve: valgrind's tool makes its guest's system calls, so naming it means the "
         "measured program can start no process",
     )
+    exec_command_only: bool = Field(
+        default=False,
+        description="the command's own file (beneath exec_paths) is the one file that may be "
+        "executed: the program may re-execute itself, nothing else",
+    )
+    static_command: bool = Field(
+        default=False,
+        description="the command must be a statically linked executable without an executable "
+        "stack (checked before it starts), and nothing may be mapped executable after its "
+        "execve: such a program needs no mapping of code, so no ELF loader can run, not even "
+        "one it carries (needs deny_exec_memory)",
+    )
+    own_files_only: bool = Field(
+        default=False,
+        description="a command may write only the files its request creates or redirects to "
+        "and /tmp, and may make, remove, link or rename no file but a regular one in /tmp: "
+        "nothing another command in the sandbox wrote can be touched or replaced",
+    )
+    solitary: bool = Field(
+        default=False,
+        description="the command stays one process: it is killed (SIGSYS) if it or anything "
+        "it runs tries to fork, clone, trace, signal another process, open a socket, use "
+        "io_uring or AIO, change file modes or owners, make or rename files, mount, change its "
+        "namespaces, restrict itself further (seccomp, Landlock) or lower its file-size limit",
+    )
 
     @field_validator("exec_paths", "no_exec_from")
     @classmethod
@@ -211,6 +257,12 @@ class ExecPolicy(BaseModel):
                     f"exec path {path!r} must be a normalised absolute path, like /usr/bin/qemu-riscv64"
                 )
         return paths
+
+    @model_validator(mode="after")
+    def _static_means_w_x(self) -> Self:
+        if self.static_command and not self.deny_exec_memory:
+            raise ValueError("static_command needs deny_exec_memory (it forbids all code mapping)")
+        return self
 
 
 class SandboxSpec(BaseModel):

@@ -26,14 +26,20 @@ def launcher_source() -> str:
     return Path(__file__).with_name("_launcher.py").read_text(encoding="utf-8")
 
 
+def _needs_launcher(request: ExecRequest) -> bool:
+    files = (request.stdin_file, request.stdout_file, request.stderr_file)
+    return any(f is not None for f in files) or bool(request.create_files) or request.clear_env
+
+
 def policy_argv(spec: SandboxSpec, request: ExecRequest, *, remount: bool) -> tuple[str, ...]:
     """The argv that runs ``request`` under ``spec``'s exec policy (or as it is, without one)."""
     policy = spec.exec_policy
     if policy is None:
-        if request.stdin_file is not None or request.stdout_file is not None:
+        if _needs_launcher(request):
             raise SandboxError(
-                "stdin_file/stdout_file redirect through the exec-policy launcher; give the "
-                "sandbox an exec_policy, or redirect in a shell command"
+                "stdin_file/stdout_file/stderr_file, create_files and clear_env work through "
+                "the exec-policy launcher; give the sandbox an exec_policy, or redirect in a "
+                "shell command"
             )
         return request.command()
     keep_exec = ["/tmp"] if policy.exec_tmp else []
@@ -49,14 +55,23 @@ def policy_argv(spec: SandboxSpec, request: ExecRequest, *, remount: bool) -> tu
     options += [f"--noexec={p}" for p in noexec]
     options += [f"--keep-exec={p}" for p in keep_exec]
     options += [f"--no-exec-from={p}" for p in policy.no_exec_from]
-    if remount:
-        options.append("--remount-noexec")
-    if policy.deny_exec_memory:
-        options.append("--deny-exec-memory")
-    if request.stdin_file is not None:
-        options.append(f"--stdin={request.stdin_file}")
-    if request.stdout_file is not None:
-        options.append(f"--stdout={request.stdout_file}")
+    flags = {
+        "remount-noexec": remount,
+        "deny-exec-memory": policy.deny_exec_memory,
+        "exec-command-only": policy.exec_command_only,
+        "static-command": policy.static_command,
+        "own-files-only": policy.own_files_only,
+        "solitary": policy.solitary,
+        "clear-env": request.clear_env,
+    }
+    options += [f"--{flag}" for flag, wanted in flags.items() if wanted]
+    for name in ("stdin", "stdout", "stderr"):
+        path = getattr(request, f"{name}_file")
+        if path is not None:
+            options.append(f"--{name}={path}")
+    options += [f"--create={p}" for p in request.create_files]
+    if request.clear_env:
+        options += [f"--setenv={k}={v}" for k, v in request.env.items()]
     return (
         LAUNCHER_PYTHON,
         "-I",

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from toolchain.sandbox._cancel import CancelToken, watching
 from toolchain.sandbox._capture import CappedStream, RawExit
 from toolchain.sandbox._cgroup import ExecCgroup
 from toolchain.sandbox._disk import POLL_S, DiskWatch
@@ -51,10 +52,12 @@ def _pump(
     deadline: float,
     cgroup: ExecCgroup | None,
     disk: DiskWatch | None = None,
+    cancelled: int | None = None,
 ) -> str | None:
     """Feed stdin and collect output on this thread until the command is over.
 
-    Returns why the supervisor stopped it ("timeout", "output", "disk"), or None. When the command's
+    Returns why the supervisor stopped it ("timeout", "output", "disk", "cancelled": the
+    ``cancelled`` descriptor turned readable), or None. When the command's
     own process exits, its tree is killed at once: a leftover background process must not
     keep the pipes open (and the command alive) any longer.
     """
@@ -72,6 +75,8 @@ def _pump(
     for fd in sinks:
         poller.register(fd, select.POLLIN)
     poller.register(exited, select.POLLIN)
+    if cancelled is not None:
+        poller.register(cancelled, select.POLLIN)
     if writer is not None:
         poller.register(writer, select.POLLOUT)
     reason: str | None = None
@@ -93,7 +98,13 @@ def _pump(
                 continue
             wait = limit - now if disk is None else min(limit - now, POLL_S)
             for fd, event in poller.poll(wait * 1000):
-                if fd == exited:
+                if fd == cancelled:
+                    poller.unregister(cancelled)
+                    if drain_until is None:
+                        reason = "cancelled"
+                        _kill_tree(process, cgroup)
+                        drain_until = time.monotonic()
+                elif fd == exited:
                     running = False
                     poller.unregister(exited)
                     _kill_tree(process, cgroup)
@@ -152,11 +163,13 @@ def supervise(
     group: int | None = None,
     on_spawn: Callable[[subprocess.Popen[bytes]], None] | None = None,
     disk: DiskWatch | None = None,
+    cancel: CancelToken | None = None,
 ) -> tuple[RawExit, CappedStream, CappedStream]:
     """Run ``argv`` until it ends or a limit stops it; nothing it started survives.
 
     ``on_spawn`` runs right after the process starts (bwrap uses it to place the sandbox
-    in its control group before letting the command run); ``user``/``group`` drop root.
+    in its control group before letting the command run); ``user``/``group`` drop root;
+    cancelling ``cancel`` kills the tree at once.
     """
     stdout = CappedStream(limits.output_bytes)
     stderr = CappedStream(limits.output_bytes)
@@ -184,15 +197,17 @@ def supervise(
             process.wait()
             raise
     assert process.stdin is not None and process.stdout is not None and process.stderr is not None
-    stopped = _pump(
-        process,
-        stdin,
-        stdout,
-        stderr,
-        deadline=started + limits.timeout_s,
-        cgroup=cgroup,
-        disk=disk,
-    )
+    with watching(cancel) as watch:
+        stopped = _pump(
+            process,
+            stdin,
+            stdout,
+            stderr,
+            deadline=started + limits.timeout_s,
+            cgroup=cgroup,
+            disk=disk,
+            cancelled=watch,
+        )
     returncode = process.wait()
     duration = time.monotonic() - started
     timed_out = stopped == "timeout"
@@ -209,6 +224,9 @@ def supervise(
         oom_killed=oom,
         output_limited=stopped == "output",
         disk_limited=stopped == "disk",
+        killed_by_sandbox=stopped == "cancelled",
         duration_s=duration,
     )
+    if stopped == "cancelled":
+        raw.notes.append("the call was cancelled, so the command was killed")
     return raw, stdout, stderr

@@ -14,6 +14,7 @@ from toolchain._errors import SandboxClosedError, SandboxError, SandboxUnavailab
 from toolchain._image import find_rootfs
 from toolchain._lifecycle import Closing
 from toolchain.sandbox._backend import SandboxBackend, create_backend
+from toolchain.sandbox._cancel import CancelToken
 from toolchain.sandbox._local import LocalBackend
 from toolchain.sandbox._models import ExecLimits, ExecRequest, ExecResult, SandboxSpec
 
@@ -76,14 +77,22 @@ class Sandbox(Closing):
         output_bytes: int | None = None,
         stdin_file: str | None = None,
         stdout_file: str | None = None,
+        cancel: CancelToken | None = None,
+        stderr_file: str | None = None,
+        create_files: Sequence[str] = (),
+        clear_env: bool = False,
     ) -> ExecResult:
         """Run ``command`` (argv list, or a string for ``/bin/sh -c``) in the workspace.
 
         ``stdin_file``/``stdout_file`` (sandbox paths) redirect without a shell; they need a
-        sandbox with an exec policy, whose launcher opens them before it execs the command.
+        sandbox with an exec policy, whose launcher opens them before it execs the command;
+        so do ``stderr_file``, ``create_files`` and ``clear_env`` (see ExecRequest).
+        ``cancel``: cancelling it (from any thread) kills the command at once.
         """
         if self._closed:
             raise SandboxClosedError("this sandbox is closed; open a new one")
+        if cancel is not None:
+            cancel.require_live("the command")
         chosen = (limits or self.spec.limits).merged(
             timeout_s=timeout_s, memory_mb=memory_mb, output_bytes=output_bytes
         )
@@ -95,9 +104,12 @@ class Sandbox(Closing):
             stdin=stdin.encode() if isinstance(stdin, str) else stdin,
             stdin_file=stdin_file,
             stdout_file=stdout_file,
+            stderr_file=stderr_file,
+            create_files=tuple(create_files),
+            clear_env=clear_env,
             limits=chosen,
         )
-        return self.backend.exec(request)
+        return self.backend.exec(request, cancel)
 
     async def aexec(self, command: Sequence[str] | str, **options: object) -> ExecResult:
         """``exec`` in a worker thread, for async callers (the MCP server)."""

@@ -1,6 +1,6 @@
 """The confined workspace: file operations an agent may make inside one directory, done by
-worker processes the kernel confines (chroot, the run's uid, openat2 beneath the root), and
-snapshots of a workspace made the same way."""
+worker processes the kernel confines (an empty root in private namespaces, the run's uid,
+openat2 beneath the workspace's descriptor), and snapshots of a workspace made the same way."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Confined worker processes, seen from the server: spawn, call with a deadline, replace.
 
 A worker is started with :mod:`subprocess` (never a fork of the threaded server) and given
-only its root directory's descriptor and two pipes; it confines itself (see ``_worker``)
-and says it is ready. A pool keeps up to ``size`` workers per root, so one slow call does
+only its root directory's descriptor and two pipes; it confines itself (see ``_worker``:
+an empty root in private namespaces, the run's uid) and says it is ready. A pool keeps up to ``size`` workers per root, so one slow call does
 not hold up the others. A call that runs past its deadline gets its worker killed (the
 next call starts a fresh one) and a clear error; a worker found dead is replaced without
 the caller noticing, and a call it died in is retried once when it changes nothing.
@@ -73,7 +73,8 @@ class WorkerProcess:
     """One confined worker and the server's ends of its pipes."""
 
     def __init__(self, config: WorkerConfig) -> None:
-        argv = [sys.executable, "-I", "-X", "utf8", "-c", _BOOT, config.model_dump_json()]
+        argv = [sys.executable, "-I", "-W", "ignore", "-X", "utf8", "-c", _BOOT]
+        argv.append(config.model_dump_json())
         argv.append(_PACKAGE_PARENT)
         try:
             self._process = subprocess.Popen(
@@ -109,7 +110,8 @@ class WorkerProcess:
             self.kill()
             raise WorkerError(
                 "a file worker did not start (it exited or stayed silent); this machine must "
-                "let root chroot and change uid, and run Linux 5.6+ for openat2"
+                "let root make mount, network and IPC namespaces and change uid, and run "
+                "Linux 5.6+ for openat2"
             ) from exc
         if status == FAILURE:
             self.kill()

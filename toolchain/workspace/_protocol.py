@@ -68,8 +68,9 @@ class WorkerConfig(_Message):
     uid: int | None = Field(default=None, ge=1)
     gid: int | None = Field(default=None, ge=1)
     chroot: bool = True
-    """As root: chroot and take ``uid``/``gid``. False only in tests of the openat2 layer
-    alone (the worker then keeps root's identity, as a non-root server keeps its own)."""
+    """As root: enter an empty root in private namespaces and take ``uid``/``gid``. False
+    only in tests of the openat2 layer alone (the worker then keeps root's identity and the
+    host's root, as a non-root server keeps its own)."""
     read_only: bool = False
     limits: WorkspaceLimits = WorkspaceLimits()
     memory_bytes: int = Field(default=1 << 30, gt=0)

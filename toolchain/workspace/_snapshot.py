@@ -1,7 +1,7 @@
 """Snapshots of a workspace: copied through a confined worker, hashed in the same pass.
 
-``snapshot_tree`` asks a worker (the run's uid, chrooted into the workspace, see
-``_worker``) to walk the tree with descriptors, never following a symlink, and to stream
+``snapshot_tree`` asks a worker (the run's uid, in an empty root, holding the workspace's
+descriptor, see ``_worker``) to walk the tree with descriptors, never following a symlink, and to stream
 every entry: path bytes (shown form), kind, mode, and for regular files their content. The
 server's side, which may be root, never looks at the workspace at all: it creates a fresh
 private ``dest`` (0700) and makes every entry in it relative to directory descriptors with

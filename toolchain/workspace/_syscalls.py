@@ -1,4 +1,5 @@
-"""The Linux system calls Python's ``os`` module lacks: openat2, renameat2, no_new_privs.
+"""The Linux system calls Python's ``os`` module lacks: openat2, renameat2, no_new_privs, and
+(Python 3.11 has no ``os.unshare``) unshare, mount, pivot_root and umount2.
 
 Why openat2: ``RESOLVE_BENEATH`` makes the kernel itself refuse any lookup that would leave
 the directory a descriptor names (through ``..``, an absolute symlink or a relative one that
@@ -14,6 +15,17 @@ import os
 import platform
 
 __all__ = [
+    "CLONE_NEWIPC",
+    "CLONE_NEWNET",
+    "CLONE_NEWNS",
+    "CLONE_NEWUTS",
+    "MNT_DETACH",
+    "MS_NODEV",
+    "MS_NOEXEC",
+    "MS_NOSUID",
+    "MS_PRIVATE",
+    "MS_RDONLY",
+    "MS_REC",
     "RENAME_EXCHANGE",
     "RENAME_NOREPLACE",
     "RESOLVE_BENEATH",
@@ -22,9 +34,13 @@ __all__ = [
     "RESOLVE_NO_XDEV",
     "SAFE_RESOLVE",
     "STRICT_RESOLVE",
+    "mount",
     "openat2",
+    "pivot_root",
     "renameat2",
     "set_no_new_privs",
+    "umount2",
+    "unshare",
 ]
 
 RESOLVE_NO_XDEV = 0x01
@@ -34,6 +50,19 @@ RESOLVE_BENEATH = 0x08
 
 RENAME_NOREPLACE = 1
 RENAME_EXCHANGE = 2
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWNET = 0x40000000
+
+MS_RDONLY = 0x1
+MS_NOSUID = 0x2
+MS_NODEV = 0x4
+MS_NOEXEC = 0x8
+MS_REC = 0x4000
+MS_PRIVATE = 0x40000
+MNT_DETACH = 0x2
 
 SAFE_RESOLVE = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV
 """Beneath the directory, on its file system, no /proc magic links; relative symlinks that
@@ -45,6 +74,7 @@ STRICT_RESOLVE = SAFE_RESOLVE | RESOLVE_NO_SYMLINKS
 # renameat2 does not.
 _OPENAT2 = 437
 _RENAMEAT2 = {"x86_64": 316, "aarch64": 276}
+_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 _PR_SET_NO_NEW_PRIVS = 38
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -52,6 +82,21 @@ _syscall = _libc.syscall
 _syscall.restype = ctypes.c_long
 _prctl = _libc.prctl
 _prctl.restype = ctypes.c_int
+_unshare = _libc.unshare
+_unshare.argtypes = (ctypes.c_int,)
+_unshare.restype = ctypes.c_int
+_mount = _libc.mount
+_mount.argtypes = (
+    ctypes.c_char_p,
+    ctypes.c_char_p,
+    ctypes.c_char_p,
+    ctypes.c_ulong,
+    ctypes.c_char_p,
+)
+_mount.restype = ctypes.c_int
+_umount2 = _libc.umount2
+_umount2.argtypes = (ctypes.c_char_p, ctypes.c_int)
+_umount2.restype = ctypes.c_int
 
 
 class _OpenHow(ctypes.Structure):
@@ -112,3 +157,38 @@ def set_no_new_privs() -> None:
     if _prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         code = ctypes.get_errno()
         raise OSError(code, f"prctl(PR_SET_NO_NEW_PRIVS) failed: {os.strerror(code)}")
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, f"{what} failed: {os.strerror(code)}")
+
+
+def unshare(flags: int) -> None:
+    """``unshare(2)``: this process leaves the namespaces ``flags`` names for new ones."""
+    _check(_unshare(flags), "unshare")
+
+
+def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str) -> None:
+    """``mount(2)``."""
+    encoded = [None if v is None else os.fsencode(v) for v in (source, target, fstype)]
+    _check(_mount(*encoded, flags, data.encode() or None), f"mount on {target}")
+
+
+def umount2(target: str, flags: int) -> None:
+    """``umount2(2)``."""
+    _check(_umount2(os.fsencode(target), flags), f"umount of {target}")
+
+
+def pivot_root(new_root: str, put_old: str) -> None:
+    """``pivot_root(2)`` (glibc has no wrapper)."""
+    number = _PIVOT_ROOT.get(platform.machine())
+    if number is None:
+        raise OSError(errno.ENOSYS, f"pivot_root is not wired up for {platform.machine()}")
+    result = _syscall(
+        ctypes.c_long(number),
+        ctypes.c_char_p(os.fsencode(new_root)),
+        ctypes.c_char_p(os.fsencode(put_old)),
+    )
+    _check(int(result), "pivot_root")

@@ -1,26 +1,33 @@
-"""A confined worker: serves file operations on one tree, as the run's uid, in a chroot.
+"""A confined worker: serves file operations on one tree, as the run's uid, in an empty root.
 
-Started by ``_pool`` as ``python -I -c ...`` with one inherited descriptor, the tree's root.
-As root it chroots into that directory, drops every group, takes the run's uid and gid for
-real, effective and saved ids (which also clears every capability), and sets no_new_privs;
-then it bounds its memory, open files and file size, forbids itself to fork, closes every
-other descriptor, and empties ``sys.path`` (nothing may be imported from inside the chroot,
-where the agent's files are). Run without root (a developer's machine) it skips the chroot
-and the uid change; ``openat2`` beneath the root descriptor still confines every lookup.
+Started by ``_pool`` as ``python -I -W ignore -c ...`` with one inherited descriptor, the
+tree's root. Everything it needs is imported and used once first (codecs included), and
+warnings are ignored (a warning would make ``linecache`` read a source file). As root it
+then closes every other descriptor, enters an empty read-only root in private mount,
+network, IPC and UTS namespaces (see ``_isolation``: no path reaches a file, nothing
+reaches the network), drops every group, takes the run's uid and gid for real, effective
+and saved ids (which also clears every capability), and sets no_new_privs; then it bounds
+its memory, open files and file size, forbids itself to fork, and takes away every finder
+that imports from files, so a late import fails instead of looking anywhere. Every file
+operation goes through the held descriptor with ``openat2`` beneath it. Run without root (a
+developer's machine) it skips the namespaces and the uid change; ``openat2`` beneath the
+root descriptor still confines every lookup.
 
-Everything it needs is imported before it confines itself. It answers one request at a
-time until its input closes.
+It answers one request at a time until its input closes.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
 import resource
 import signal
 import sys
 import time
+import warnings
 from collections.abc import Callable
+from importlib.machinery import BuiltinImporter, FrozenImporter
 
 from pydantic import BaseModel, ValidationError
 
@@ -28,6 +35,7 @@ from toolchain._errors import PathOutsideWorkspaceError, RampError, WorkspaceLim
 from toolchain.workspace import _search
 from toolchain.workspace._errors import ReadOnlyWorkspaceError, SnapshotError, WorkspaceTimeoutError
 from toolchain.workspace._glob import GlobMatcher
+from toolchain.workspace._isolation import enter_empty_root
 from toolchain.workspace._protocol import (
     FAILURE,
     HEADER,
@@ -102,7 +110,7 @@ def _kind(exc: RampError) -> FailureKind:
 
 
 def _confine(config: WorkerConfig) -> bool:
-    """Chroot and drop to the run's ids when root; bound the process either way."""
+    """As root: an empty root in private namespaces, then the run's ids; bounds either way."""
     os.umask(0o022)
     os.closerange(3, config.root_fd)
     os.closerange(config.root_fd + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
@@ -110,8 +118,7 @@ def _confine(config: WorkerConfig) -> bool:
     if confined:
         if config.uid is None or config.gid is None:
             raise RampError("refusing to serve file operations as root: no uid and gid were given")
-        os.fchdir(config.root_fd)
-        os.chroot(".")
+        enter_empty_root()
         os.setgroups([])
         os.setresgid(config.gid, config.gid, config.gid)
         os.setresuid(config.uid, config.uid, config.uid)
@@ -128,9 +135,17 @@ def _confine(config: WorkerConfig) -> bool:
         (resource.RLIMIT_NPROC, 0),
     ):
         resource.setrlimit(limit, (value, value))
+    _no_imports_from_files()
+    return confined
+
+
+def _no_imports_from_files() -> None:
+    """From here on an import of anything not yet loaded fails: only the finders for
+    modules built into the interpreter are left (they read no file)."""
     sys.path.clear()
     sys.path_importer_cache.clear()
-    return confined
+    sys.path_hooks.clear()
+    sys.meta_path[:] = [f for f in sys.meta_path if f in (BuiltinImporter, FrozenImporter)]
 
 
 def _handlers(
@@ -222,7 +237,10 @@ def _serve_one(tree: Tree) -> bool:
 
 
 def _warm() -> None:
-    """Use, once, what would otherwise be imported lazily after the chroot."""
+    """Use, once, what would otherwise be imported lazily once confined; ignore warnings."""
+    warnings.simplefilter("ignore")
+    for codec in ("utf-8", "ascii", "latin-1"):  # imports and caches each codec's module
+        codecs.lookup(codec)
     Failure(kind="workspace", message="x").model_dump_json()
     Call.model_validate_json(b'{"request": {"op": "ping"}, "budget_s": 1}')
     GlobMatcher(("*.c", "**", "[a-z]?")).matches(("x.c",))

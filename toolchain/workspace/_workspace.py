@@ -2,8 +2,9 @@
 
 Untrusted agents name files with relative path strings. This class checks the arguments it
 can check cheaply and hands every operation to a worker (see ``_worker``): a process that,
-when the server runs as root, is chrooted into the workspace and runs as the run's own
-unprivileged uid, and that resolves every path with ``openat2(RESOLVE_BENEATH)`` relative to
+when the server runs as root, holds the workspace's descriptor in an empty root of its own
+(private mount, network and IPC namespaces: see ``_isolation``), runs as the run's own
+unprivileged uid, and resolves every path with ``openat2(RESOLVE_BENEATH)`` relative to
 the root's descriptor and acts on the last component relative to its parent's descriptor. So
 neither a path check nor a race can make an operation touch anything outside the workspace,
 and whatever it creates belongs to the run's uid from the start.
@@ -85,9 +86,9 @@ class Workspace:
     0); ignored otherwise. ``read_only`` refuses every change. ``label``: a prefix shown in
     front of every path of a result (and accepted in front of every path argument), for a
     tree the agent sees somewhere else, like ``/ramp/reference``.
-    ``openat2_only_for_tests``: workers keep this process's identity and skip the chroot,
-    as on a machine without root, so tests can check the openat2 layer on its own; no
-    server may pass it.
+    ``openat2_only_for_tests``: workers keep this process's identity and root (no empty
+    root, no namespaces), as on a machine without root, so tests can check the openat2
+    layer on its own; no server may pass it.
     """
 
     def __init__(

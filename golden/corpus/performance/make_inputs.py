@@ -74,11 +74,11 @@ def gen_heapsort(r: random.Random) -> str:
 
 
 def gen_radixsort(r: random.Random) -> str:
-    return "100000 4242\n"
+    return "100000 4242 3\n"
 
 
 def gen_sieve(r: random.Random) -> str:
-    n = 2000000
+    n = 1200000
     q = 20000
     lines = [str(n), str(q)]
     for _ in range(q):
@@ -103,7 +103,7 @@ def gen_floyd(r: random.Random) -> str:
 
 
 def gen_dijkstra(r: random.Random) -> str:
-    n, m, sources = 400, 6000, 20
+    n, m, sources = 400, 6000, 12
     edges = []
     for i in range(1, n):  # a spanning path keeps the graph connected
         edges.append((i - 1, i, r.randint(50, 100)))
@@ -119,7 +119,7 @@ def gen_bignum(r: random.Random) -> str:
 
 
 def gen_hash(r: random.Random) -> str:
-    return "200000 400000 777 240000\n"
+    return "150000 300000 777 180000\n"
 
 
 def gen_mandelbrot(r: random.Random) -> str:
@@ -179,7 +179,7 @@ def gen_bfsgrid(r: random.Random) -> str:
 
 
 def gen_smallsort(r: random.Random) -> str:
-    return "18000 17\n"
+    return "12000 17\n"
 
 
 def gen_prefix(r: random.Random) -> str:
@@ -187,7 +187,7 @@ def gen_prefix(r: random.Random) -> str:
 
 
 def gen_stencil(r: random.Random) -> str:
-    return "128 80 500\n"
+    return "128 50 500\n"
 
 
 def gen_tailrec(r: random.Random) -> str:
@@ -202,11 +202,62 @@ def gen_points(r: random.Random) -> str:
 
 
 def gen_spmv(r: random.Random) -> str:
-    return "15000 8 40 99\n"
+    return "15000 8 25 99\n"
 
 
 def gen_polyhash(r: random.Random) -> str:
     return "150000 7\n"
+
+
+def gen_particles(r: random.Random) -> str:
+    return "40 777\n"
+
+
+# perf_vm's instruction set (the constants at the top of perf_vm.sy)
+PUSH, LOAD, STORE, ADD, SUB, MUL, MOD, JNZ, JMP, HALT, DUP = range(11)
+# vars[1] = sum over i = n..1 of i * i % 97
+VM_SQUARES = [
+    (PUSH, 0), (STORE, 1), (LOAD, 0), (LOAD, 0), (MUL, 0), (PUSH, 97), (MOD, 0), (LOAD, 1),
+    (ADD, 0), (STORE, 1), (LOAD, 0), (PUSH, 1), (SUB, 0), (DUP, 0), (STORE, 0), (JNZ, 2),
+    (LOAD, 1), (HALT, 0),
+]  # fmt: skip
+# the n-th Fibonacci number modulo 10007 (vars[1], vars[2] hold consecutive terms)
+VM_FIBONACCI = [
+    (PUSH, 0), (STORE, 1), (PUSH, 1), (STORE, 2), (LOAD, 1), (LOAD, 2), (ADD, 0),
+    (PUSH, 10007), (MOD, 0), (LOAD, 2), (STORE, 1), (STORE, 2), (LOAD, 0), (PUSH, 1),
+    (SUB, 0), (DUP, 0), (STORE, 0), (JNZ, 4), (LOAD, 1), (HALT, 0),
+]  # fmt: skip
+
+
+def gen_vm(r: random.Random) -> str:
+    lines = ["2"]
+    for program, runs in ((VM_SQUARES, [10000, 20000, 777]), (VM_FIBONACCI, [30000, 12345])):
+        words = [w for instruction in program for w in instruction]
+        lines.append(f"{len(words)} {ints(words)}")
+        lines.append(f"{len(runs)} {ints(runs)}")
+    return "\n".join(lines) + "\n"
+
+
+def gen_sudoku(r: random.Random) -> str:
+    """Puzzles made from a shuffled valid grid with 54 of its 81 cells blanked."""
+    count, blanks = 12, 48
+    base = [[(3 * (row % 3) + row // 3 + col) % 9 + 1 for col in range(9)] for row in range(9)]
+    lines = [str(count)]
+    for _ in range(count):
+        digits = list(range(1, 10))
+        r.shuffle(digits)
+        grid = [[digits[v - 1] for v in row] for row in base]
+        for _ in range(2):  # shuffle rows within bands, then columns within stacks
+            for band in range(3):
+                rows = grid[3 * band : 3 * band + 3]
+                r.shuffle(rows)
+                grid[3 * band : 3 * band + 3] = rows
+            grid = [list(column) for column in zip(*grid, strict=True)]
+        cells = [v for row in grid for v in row]
+        for index in r.sample(range(81), blanks):
+            cells[index] = 0
+        lines.append(f"81 {ints(cells)}")
+    return "\n".join(lines) + "\n"
 
 
 GENERATORS = {name[len("gen_") :]: fn for name, fn in globals().items() if name.startswith("gen_")}

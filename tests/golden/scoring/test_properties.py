@@ -107,14 +107,35 @@ def test_behaviour_scorers_never_raise(stdout: bytes, code: int, run: RunOutcome
     code=st.integers(-300, 300),
     run=runs,
     reference=st.integers(1, 10**12),
+    baseline=st.integers(1, 10**12),
     agent=st.none() | st.integers(-(10**12), 10**12),
 )
 def test_t4_never_raises(
-    stdout: bytes, code: int, run: RunOutcome, reference: int, agent: int | None
+    stdout: bytes, code: int, run: RunOutcome, reference: int, baseline: int, agent: int | None
 ) -> None:
-    _twice_in_range(
-        score_t4(stdout, code, run, reference, agent), score_t4(stdout, code, run, reference, agent)
+    def score() -> CaseScore:
+        return score_t4(stdout, code, run, reference, agent, baseline_instructions=baseline)
+
+    _twice_in_range(score(), score())
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    reference=st.integers(1, 10**10),
+    baseline_factor=st.floats(1.0, 50.0),
+    counts=st.lists(st.integers(1, 10**11), min_size=2, max_size=6),
+)
+def test_t4_a_lower_count_never_scores_lower(
+    reference: int, baseline_factor: float, counts: list[int]
+) -> None:
+    right = RunOutcome(stdout=b"ok", exit_code=0)
+    baseline = max(1, int(reference * baseline_factor))
+    scored = sorted(
+        (n, score_t4(b"ok", 0, right, reference, n, baseline_instructions=baseline).score)
+        for n in counts
     )
+    values = [score for _, score in scored]
+    assert values == sorted(values, reverse=True), scored
 
 
 @settings(max_examples=300, deadline=None)

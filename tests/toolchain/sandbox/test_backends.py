@@ -242,6 +242,61 @@ def test_concurrent_commands_in_one_sandbox(sandbox: Sandbox) -> None:
     assert results == [(i, f"in{i}\n{i}\n") for i in range(24)]
 
 
+def test_concurrent_commands_share_the_sandbox_limits(sandbox: Sandbox, marker: str) -> None:
+    """Six commands starting 40 processes each hold no more than the sandbox's 128 together,
+    as a container's commands do (bwrap: every command's group is inside the sandbox's)."""
+    peak = [0]
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], len(processes_with_marker(marker)))
+            time.sleep(0.05)
+
+    def run(_index: int) -> Outcome:
+        script = "for i in $(seq 40); do sleep 3 & done; wait"
+        return sandbox.exec(script, env={marker: "1"}, timeout_s=20).outcome
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            outcomes = list(pool.map(run, range(6)))
+    finally:
+        done.set()
+        watcher.join()
+    assert 40 <= peak[0] <= 128, (peak[0], outcomes)
+    assert_no_survivors(marker)
+    assert_usable(sandbox)
+
+
+def test_cancelling_kills_the_command(sandbox: Sandbox, marker: str) -> None:
+    from toolchain.sandbox import CancelToken, CommandCancelledError
+
+    cancel = CancelToken()
+    results = []
+    started = time.monotonic()
+    runner = threading.Thread(
+        target=lambda: results.append(
+            sandbox.exec("sleep 1000 & sleep 1000", env={marker: "1"}, cancel=cancel)
+        )
+    )
+    runner.start()
+    time.sleep(1.5)
+    assert processes_with_marker(marker)
+    cancel.cancel()
+    runner.join(timeout=20)
+    assert results and results[0].outcome is Outcome.KILLED, results
+    assert "cancelled" in results[0].detail
+    assert time.monotonic() - started < 15
+    assert_no_survivors(marker)
+    with pytest.raises(CommandCancelledError):
+        sandbox.exec(["true"], cancel=cancel)
+    assert_usable(sandbox)
+
+
 def test_extra_mounts_are_read_only_under_ramp(
     backend: str, workspace: Path, tmp_path: Path
 ) -> None:

@@ -1,15 +1,18 @@
-"""The workers run as the run's uid, chrooted, without privileges, inside bounds."""
+"""The workers run as the run's uid, in an empty root and private namespaces, without
+privileges, inside bounds."""
 
 from __future__ import annotations
 
+import encodings
 import os
 from pathlib import Path
 
 import pytest
 
-from tests.toolchain.workspace.support import GID, UID
+from tests.toolchain.workspace.support import GID, UID, give
 from toolchain._errors import WorkspaceError
 from toolchain.workspace import Workspace, hand_over_tree
+from toolchain.workspace import _search as search_module
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="confinement needs root")
 
@@ -19,7 +22,9 @@ def _status(pid: int) -> dict[str, str]:
     return {key: value.strip() for key, _, value in (line.partition(":") for line in lines)}
 
 
-def test_a_worker_is_the_runs_uid_chrooted_without_privileges(ws: Workspace, root: Path) -> None:
+def test_a_worker_is_the_runs_uid_in_an_empty_root_without_privileges(
+    ws: Workspace, root: Path
+) -> None:
     pong = ws.ping()
     assert pong.confined and pong.uid == UID
     status = _status(pong.pid)
@@ -29,13 +34,36 @@ def test_a_worker_is_the_runs_uid_chrooted_without_privileges(ws: Workspace, roo
     assert status["NoNewPrivs"] == "1"
     for capabilities in ("CapInh", "CapPrm", "CapEff", "CapAmb"):
         assert int(status[capabilities], 16) == 0, capabilities
-    assert Path(f"/proc/{pong.pid}/root").readlink() == root.resolve()
+    assert list(Path(f"/proc/{pong.pid}/root").iterdir()) == []  # empty, not the workspace
+    for namespace in ("mnt", "net", "ipc", "uts"):
+        ours = Path(f"/proc/self/ns/{namespace}").readlink()
+        assert Path(f"/proc/{pong.pid}/ns/{namespace}").readlink() != ours, namespace
     descriptors = sorted(int(fd.name) for fd in Path(f"/proc/{pong.pid}/fd").iterdir())
     assert descriptors[:3] == [0, 1, 2] and len(descriptors) == 4, descriptors
     limits = Path(f"/proc/{pong.pid}/limits").read_text()
     assert "Max address space         1073741824" in limits
     assert "Max processes             0" in limits
     assert "Max open files            320" in limits
+
+
+def test_a_worker_imports_nothing_from_the_workspace(ws: Workspace, root: Path) -> None:
+    """Files at the host paths of the worker's own source and of the codecs (where a
+    workspace chroot would have put them) are never read: a warning raised while grep
+    compiles a pattern makes ``linecache`` look for its source, and a coding cookie there
+    would import the codec it names."""
+    codec = "rampplanted"
+    proof = "planted-code-ran"
+    payload = f"open('/proof', 'w').close()\nimport os\nos.mkdir('{proof}')\n"
+    for place in (Path(encodings.__file__).parent, Path(search_module.__file__).parent):
+        (root / place.relative_to("/")).mkdir(parents=True, exist_ok=True)
+        (root / place.relative_to("/") / f"{codec}.py").write_text(payload)
+    fake = root / Path(search_module.__file__).relative_to("/")
+    fake.write_text(f"# -*- coding: {codec} -*-\n" + "\n" * 400)
+    give(root)
+    for width in range(2, 6):  # a fresh warning each time (its line differs)
+        ws.grep("q" * width + "[[:digit:]]")
+    ws.read(str(fake.relative_to(root)))
+    assert not (root / proof).exists() and not (root / "proof").exists()
 
 
 def test_what_a_worker_makes_belongs_to_the_uid(ws: Workspace, root: Path) -> None:
