@@ -25,7 +25,15 @@ from pydantic import BaseModel
 from golden._corpus import Case, CaseKind, Split
 from golden._elf import ElfError, read_elf
 from golden._interface import check_ir_text, check_object
-from golden._measure import MeasureError, count_instructions, layout_of, timer_calls
+from golden._measure import (
+    MEASURE_VERSION,
+    MeasureError,
+    Measurement,
+    count_instructions,
+    layout_of,
+    runtime_slack,
+    timer_calls,
+)
 from golden._reference import (
     ARTIFACT_FILES,
     BASELINE_BINARY,
@@ -94,6 +102,9 @@ class CaseArtifacts(BaseModel):
     reference_instructions: int
     # The unchanged T3 artifact's count, measured the same way: where T4's score starts.
     baseline_instructions: int
+    # What the runtime, libc and the start-up execute for this case (golden._measure):
+    # the allowance beyond which work outside the module's code is charged to it.
+    runtime_instructions: int
     timed: bool
     # The measurement runtime's record of the timer calls (golden/_measure.py), if any.
     timer_calls: str | None = None
@@ -127,6 +138,7 @@ def golden_key() -> str:
         case_script("x", has_stdin=True).encode(),
         t5_script("x", has_stdin=True).encode(),
         f"canonical forms {CANONICAL_FORMS}".encode(),
+        f"measure {MEASURE_VERSION}".encode(),
     )[:16]
 
 
@@ -177,7 +189,7 @@ def _write_canonical(work: Path) -> None:
     (work / ARTIFACT_FILES[Stage.T2]).write_text(tree, encoding="utf-8")
 
 
-def _measured_count(work: Path, stage: Stage, tag: str, binary: str) -> int:
+def _measured_count(work: Path, stage: Stage, tag: str, binary: str) -> Measurement:
     """A reference IR's count, measured exactly as an agent's T4 output is; the IR must pass
     the interface check an agent's output must pass."""
     problems = check_ir_text((work / ARTIFACT_FILES[stage]).read_text(encoding="utf-8"))
@@ -194,7 +206,7 @@ def _measured_count(work: Path, stage: Stage, tag: str, binary: str) -> int:
         raise GoldenBuildError(f"the {stage} reference breaks the interface: {'; '.join(found)}")
     if measured.counted <= 0:
         raise GoldenBuildError(f"callgrind counted no instruction of the {stage} reference")
-    return measured.counted
+    return measured
 
 
 def _build_case(box: Sandbox, root: Path, final: Path, case: Case) -> CaseArtifacts:
@@ -229,6 +241,13 @@ def _build_case(box: Sandbox, root: Path, final: Path, case: Case) -> CaseArtifa
             raise GoldenBuildError(problem)
     counted = _measured_count(work, Stage.T4, "t4", MEASURED_BINARY)
     baseline = _measured_count(work, Stage.T3, "t3m", BASELINE_BINARY)
+    runtime = max(counted.outside, baseline.outside)
+    if runtime - min(counted.outside, baseline.outside) > runtime_slack(runtime):
+        raise GoldenBuildError(
+            f"the runtime did {baseline.outside} instructions for the T3 reference and "
+            f"{counted.outside} for the T4 one: T4's charge for work outside the module "
+            "(golden._measure) needs them within its slack"
+        )
     calls = timer_calls((work / "check.t4.stderr").read_text(errors="replace"))
     for tag in ("t3", "t3m", "t5"):
         made = timer_calls((work / f"check.{tag}.stderr").read_text(errors="replace"))
@@ -249,8 +268,9 @@ def _build_case(box: Sandbox, root: Path, final: Path, case: Case) -> CaseArtifa
         hashes={s: _file_hash(work / ARTIFACT_FILES[s]) for s in Stage},
         expected_stdout=final / "expected.out",
         expected_exit=code,
-        reference_instructions=counted,
-        baseline_instructions=baseline,
+        reference_instructions=counted.counted,
+        baseline_instructions=baseline.counted,
+        runtime_instructions=runtime,
         timed=timed,
         timer_calls=calls,
     )

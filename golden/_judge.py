@@ -216,13 +216,17 @@ def _score_t4(expected: bytes, golden: CaseArtifacts, ran: _Ran) -> CaseScore:
         golden.expected_exit,
         run,
         golden.reference_instructions,
-        measurement.counted if measurement else None,
+        measurement.charged(golden.runtime_instructions) if measurement else None,
         baseline_instructions=golden.baseline_instructions,
         timer_calls=(golden.timer_calls, calls),
     )
     if measurement is None:
         return result
-    parts = {"agent_own": measurement.agent, "agent_memory": measurement.memory}
+    parts = {
+        "agent_own": measurement.agent,
+        "agent_memory": measurement.memory,
+        "charged_outside": measurement.charged(golden.runtime_instructions) - measurement.counted,
+    }
     return result.model_copy(
         update={"details": result.details | parts | {"run_total": measurement.total}}
     )

@@ -37,7 +37,7 @@ from golden import (
 from golden._builder import RUNTIME_DIR
 from golden._judge import Judge
 from golden._stages import Environment
-from golden.scoring import counts_in_mean
+from golden.scoring import CaseCategory, counts_in_mean
 from grader._handoff import NOT_ACCEPTED, canonical_file, no_input
 from grader._integrity import Finding, FindingKind, scan_workspace
 from grader._snapshot import take_snapshot
@@ -50,6 +50,7 @@ from toolchain._scratch import scratch_dir
 from toolchain.sandbox import ExecLimits, ExecPolicy, Mount, Outcome, SandboxSpec, open_sandbox
 
 __all__ = [
+    "NOT_GRADED",
     "CaseOutcome",
     "GradeReport",
     "GradingError",
@@ -101,6 +102,9 @@ class CaseOutcome(BaseModel):
     score: float
     diagnosis: str
     details: dict[str, float | int | str] = Field(default_factory=dict)
+    # What the scorer determined (None: the grader's chain had no output to score, and
+    # the diagnosis is the grader's own text; see grader._machine's categories).
+    category: CaseCategory | None = None
 
 
 class StageGrade(BaseModel):
@@ -345,14 +349,18 @@ def _judge_all(
             return CaseOutcome(case=name, score=0.0, diagnosis=result)
         scored = judge.judge(stage, golden[name], result)
         return CaseOutcome(
-            case=name, score=scored.score, diagnosis=scored.diagnosis, details=scored.details
+            case=name,
+            score=scored.score,
+            diagnosis=scored.diagnosis,
+            details=scored.details,
+            category=scored.category,
         )
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         return sorted(pool.map(one, produced), key=lambda o: o.case)
 
 
-_NOT_GRADED = "the workspace was not graded (see the integrity findings)"
+NOT_GRADED = "the workspace was not graded (see the integrity findings)"
 
 
 class _StageRunner:
@@ -377,7 +385,7 @@ class _StageRunner:
         if self.runnable:
             produced = self.chain.run(stage, ready, label)
         else:
-            produced = dict.fromkeys(ready, _NOT_GRADED)
+            produced = dict.fromkeys(ready, NOT_GRADED)
         for name, value in inputs.items():
             if isinstance(value, str):
                 produced[name] = no_input(value)
@@ -529,6 +537,7 @@ def grade_workspace(
         blocked = {f.kind for f in findings} & {
             FindingKind.TOOLCHAIN_COPY,
             FindingKind.WORKSPACE_TOO_LARGE,
+            FindingKind.WRITABLE_CODE,
         }
         work = _scratch(root, "work")
         chain = _Chain(snapshot, work, chosen, backend, jobs, uid=uid)

@@ -27,6 +27,7 @@ from grader._codeprints import (
     match_fd,
     toolchain_prints,
 )
+from grader._wxcode import writable_code
 from toolchain._trees import Step, TreeEntry, open_regular, walk_tree
 
 __all__ = [
@@ -53,6 +54,7 @@ class FindingKind(StrEnum):
     MEASUREMENT_TAMPER = "measurement-tamper"
     WORKSPACE_TOO_LARGE = "workspace-too-large"
     BUILD_FAILED = "build-failed"
+    WRITABLE_CODE = "writable-code"
 
 
 # What the agent reads about a finding: fixed words per category, nothing it wrote.
@@ -63,6 +65,7 @@ _SHOWN: dict[FindingKind, str] = {
     FindingKind.MEASUREMENT_TAMPER: "a program interfered with its measurement",
     FindingKind.WORKSPACE_TOO_LARGE: "the workspace is over the size cap",
     FindingKind.BUILD_FAILED: "build.sh failed",
+    FindingKind.WRITABLE_CODE: "a program in the workspace maps memory both writable and executable",
 }
 
 
@@ -95,7 +98,8 @@ def _files(workspace: Path) -> Iterator[TreeEntry]:
             )
 
 
-def _match(prints: CodePrints, entry: TreeEntry) -> CodeMatch:
+def _match(prints: CodePrints, entry: TreeEntry) -> tuple[CodeMatch, str | None]:
+    """The file's toolchain code, and why it maps writable code (grader._wxcode), if it does."""
     fd = open_regular(entry)
     if fd is None:
         raise CodePrintsError(
@@ -103,7 +107,7 @@ def _match(prints: CodePrints, entry: TreeEntry) -> CodeMatch:
             "snapshot while it is scanned"
         )
     try:
-        return match_fd(prints, fd, entry.path)
+        return match_fd(prints, fd, entry.path), writable_code(fd)
     finally:
         os.close(fd)
 
@@ -129,7 +133,10 @@ def _copy_findings(workspace: Path, prints: CodePrints) -> tuple[list[Finding], 
     total = 0
     for entry in _files(workspace):
         total += entry.info.st_size
-        match = _match(prints, entry)
+        match, writable = _match(prints, entry)
+        if writable is not None:
+            detail = f"{entry.path}: {writable}"
+            findings.append(Finding(kind=FindingKind.WRITABLE_CODE, detail=detail))
         matched = prints.matched_bytes(match)
         if matched >= MATCH_THRESHOLD_BYTES:
             detail = f"{entry.path}: {_evidence(prints, match)}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import socket
 from collections.abc import Sequence
@@ -30,6 +31,7 @@ from golden import (
     build_golden,
     golden_key,
 )
+from golden.scoring import CaseCategory
 from grader._agent_workspace import (
     REFERENCE_MOUNT,
     prepare_agent_workspace,
@@ -38,6 +40,8 @@ from grader._agent_workspace import (
 )
 from grader._grading import (
     NO_BUILD_SCRIPT,
+    NOT_GRADED,
+    CaseOutcome,
     GradeReport,
     GradingError,
     StageGrade,
@@ -47,7 +51,7 @@ from grader._grading import (
     require_build_script,
 )
 from grader._handoff import NOT_ACCEPTED
-from grader._run_home import RunHome, pick_uid
+from grader._run_home import RunHome, grading_uid, pick_uid, stop_processes_of
 from grader._run_token import ensure_token
 from grader._snapshot import take_snapshot, tree_hash
 from grader._store import OutputStore, StoredOutput
@@ -82,7 +86,9 @@ __all__ = [
     "StageRefusedError",
     "StageView",
     "SubmissionOutcome",
+    "grader_failure",
     "sample_cases",
+    "shown_score",
 ]
 
 _STAGES = list(Stage)
@@ -91,12 +97,35 @@ _log = logging.getLogger(__name__)
 _GIVEN_BACK = 2
 # How the error of a submission refused before grading starts (those cost nothing).
 _REFUSED = "refused: "
+# What the stage machine answers a submission recorded meanwhile by another grader.
+_RECORDED = "this submission was recorded meanwhile by another grader; see status"
 # RAMP's installation (its paths are not shown to an agent).
 _INSTALL_DIR = Path(__file__).resolve().parents[1]
 
 
+def grader_failure(stage: Stage) -> str:
+    """What the agent is told when grading failed on the grader's side: always the same
+    words. The failure's own text (a golden build's error, the reference pipeline's
+    output) may name a hidden case or quote its source; it goes to the ledger
+    (``submissions.error``), the log and the run's report, for the operator."""
+    return (
+        f"grading {stage.value} failed on the grader's side (RAMP's own trouble, such as its "
+        "reference pipeline or a sandbox; the operator finds the detail in the run's ledger "
+        "and report)"
+    )
+
+
 class StageRefusedError(GradingError):
     """A submission the stage machine does not accept (the message says why)."""
+
+
+def shown_score(score: float) -> float:
+    """A score as the agent sees it: a whole number, rounded down (so a shown 60 passes and
+    a shown 59 does not). Its stage program decides every case's score and may spoil its
+    outputs by chosen amounts; four decimals of a mean would carry ~19 bits of what it saw
+    of the hidden cases per submission, a whole number at most ~6.6. Exact scores stay in
+    the ledger and the reports."""
+    return float(math.floor(score))
 
 
 class StageView(BaseModel):
@@ -129,6 +158,29 @@ class RunStatusView(BaseModel):
     stages: list[StageView]
     rewards: RunRewardsView
 
+    def for_agent(self) -> RunStatusView:
+        """This view with the scores an agent is shown (:func:`shown_score`); the rewards
+        are computed from those, so they carry nothing the shown scores do not."""
+        stages = [
+            s.model_copy(
+                update={
+                    "chained_score": None
+                    if s.chained_score is None
+                    else shown_score(s.chained_score),
+                    "isolated_score": None
+                    if s.isolated_score is None
+                    else shown_score(s.isolated_score),
+                }
+            )
+            for s in self.stages
+        ]
+        return self.model_copy(
+            update={
+                "stages": stages,
+                "rewards": _rewards_view([s.chained_score or 0.0 for s in stages]),
+            }
+        )
+
 
 class SubmissionOutcome(BaseModel):
     """What a submission returns: nothing of the hidden cases beyond scores and categories."""
@@ -147,31 +199,53 @@ class SubmissionOutcome(BaseModel):
     integrity_findings: list[str]
     reference_dir: str | None
 
-
-# Categories an agent may see for hidden cases: what kind of problem, never where or what.
-_CATEGORIES = (
-    ("timed out", "timed out"),
-    ("wrote no output", "no output file"),
-    ("failed:", "stage program failed"),
-    ("no input", "no input (the upstream output was not accepted)"),
-    ("build failed", "output did not build"),
-    ("stdout differs", "wrong stdout"),
-    ("no exit code", "crashed"),
-    ("exit code", "wrong exit code"),
-    ("measurement failed", "could not be measured"),
-    ("timer calls differ", "wrong timer calls"),
-    ("token count", "wrong token count"),
-    ("not graded", "not graded"),
-)
+    def for_agent(self) -> SubmissionOutcome:
+        """This outcome with the scores an agent is shown (:func:`shown_score`); the
+        feedback is counts by category already, never a hidden case's name or score."""
+        return self.model_copy(
+            update={
+                "chained_score": shown_score(self.chained_score),
+                "isolated_score": shown_score(self.isolated_score),
+            }
+        )
 
 
-def _category(score: float, diagnosis: str) -> str:
-    if score >= 100:
-        return "full marks"
-    for needle, category in _CATEGORIES:
-        if needle in diagnosis:
-            return category
-    return "partial credit" if score > 0 else "no credit"
+def _rewards_view(scores: Sequence[float]) -> RunRewardsView:
+    summary = rewards(list(scores))
+    return RunRewardsView(
+        tier=summary.tier,
+        mean_reward=round(summary.mean_reward, 4),
+        pipeline_score=round(summary.pipeline_score, 4),
+        pass_score=round(summary.pass_score, 4),
+    )
+
+
+def _category(stage: Stage, outcome: CaseOutcome) -> CaseCategory:
+    """What kind of result a hidden case had: what kind of problem, never where or what.
+
+    A scored case carries the category its scorer set. A case with nothing to score has
+    the grader's own diagnosis, made by ``grader._grading`` from what the sandbox reported
+    (the program timed out or failed, wrote no file, had no input, was not run); it is
+    matched only at its start, where nothing the program wrote can be. Never a search of
+    the whole text: a scorer's diagnosis quotes the program's output, which would steer it.
+    """
+    if outcome.score >= 100:
+        return CaseCategory.FULL_MARKS
+    if outcome.category is not None:
+        return outcome.category
+    program = f"bin/{stage.value.lower()}"
+    text = outcome.diagnosis
+    if text == f"{program} failed: timed out":
+        return CaseCategory.TIMED_OUT
+    if text.startswith(f"{program} failed: "):
+        return CaseCategory.PROGRAM_FAILED
+    if text.startswith(f"{program} wrote no output file"):
+        return CaseCategory.NO_OUTPUT
+    if text.startswith("no input: "):
+        return CaseCategory.NO_INPUT
+    if text == NOT_GRADED:
+        return CaseCategory.NOT_GRADED
+    return CaseCategory.PARTIAL_CREDIT if outcome.score > 0 else CaseCategory.NO_CREDIT
 
 
 def _feedback(report: GradeReport) -> list[str]:
@@ -184,7 +258,7 @@ def _feedback(report: GradeReport) -> list[str]:
     for grade in report.stages:
         categories: dict[str, int] = {}
         for outcome in grade.chained:
-            key = _category(outcome.score, outcome.diagnosis)
+            key = _category(grade.stage, outcome).value
             categories[key] = categories.get(key, 0) + 1
         summary = ", ".join(f"{count} {key}" for key, count in sorted(categories.items()))
         lines.append(f"{grade.stage.value}: {len(grade.chained)} hidden cases: {summary}")
@@ -308,7 +382,6 @@ class StageMachine:
         open_stage = next((Stage(s.stage) for s in states if s.state == "open"), None)
         if open_stage is not None:
             self._reveal(run, open_stage)
-        summary = rewards([s.chained_score or 0.0 for s in states])
         started = run.started_at
         ended = run.finished_at or datetime.now(UTC)
         return RunStatusView(
@@ -335,12 +408,7 @@ class StageMachine:
                 )
                 for s in states
             ],
-            rewards=RunRewardsView(
-                tier=summary.tier,
-                mean_reward=round(summary.mean_reward, 4),
-                pipeline_score=round(summary.pipeline_score, 4),
-                pass_score=round(summary.pass_score, 4),
-            ),
+            rewards=_rewards_view([s.chained_score or 0.0 for s in states]),
         )
 
     @staticmethod
@@ -526,6 +594,13 @@ class StageMachine:
     ) -> SubmissionOutcome:
         try:
             run = self.ledger.get_run(run_id)
+            # Nothing of the agent's runs while its programs are graded (a command of any
+            # server of the run: see ramp_mcp's grading gate), and the programs run as the
+            # run's grading uid: no per-uid counter of the kernel links the two.
+            uid = SANDBOX_UID
+            if run.sandbox_uid is not None:
+                stop_processes_of(run.sandbox_uid)
+                uid = grading_uid(run.sandbox_uid)
             resurrected = [
                 Stage(s.stage) for s in self.ledger.stage_states(run_id) if s.state == "resurrected"
             ]
@@ -538,7 +613,7 @@ class StageMachine:
                 backend=backend or run.sandbox,
                 jobs=self.jobs,
                 pass_threshold=self.pass_threshold,
-                uid=run.sandbox_uid or SANDBOX_UID,
+                uid=uid,
                 upstream=self._upstream(run_id, stage),
                 store=self.store,
                 private=True,
@@ -564,26 +639,29 @@ class StageMachine:
         gradings would be unlimited re-runs (each one leaking whether it failed).
         """
         error = f"{exc!r}"[:4000]
-        shown = self._for_agent(str(exc) if isinstance(exc, RampError) else type(exc).__name__)
+        _log.warning("run %s: grading %s failed: %s", run_id, stage.value, error)
         if self._given_back(run_id, stage) >= _GIVEN_BACK:
             why = (
-                f"grading {stage.value} failed on the grader's side ({shown}) after "
-                f"{_GIVEN_BACK} earlier failures were given back; this attempt counts, with a "
-                "score of 0"
+                f"{grader_failure(stage)} after {_GIVEN_BACK} earlier failures were given back; "
+                "this attempt counts, with a score of 0"
             )
             try:
                 return self._record(
-                    run_id, stage, submission_id, _nothing_graded(stage), failure=why
+                    run_id,
+                    stage,
+                    submission_id,
+                    _nothing_graded(stage),
+                    failure=why,
+                    detail=error,
                 )
             except StageRefusedError:
                 pass  # recorded by another grader meanwhile: its outcome stands
         elif self._abandon(run_id, stage, submission_id, error):
             remove_tree(snapshot.parent)
-        if isinstance(exc, StageRefusedError):
-            raise StageRefusedError(shown) from exc
+        if isinstance(exc, StageRefusedError) and str(exc) == _RECORDED:
+            raise StageRefusedError(f"{stage.value}: {_RECORDED}") from exc
         raise GradingError(
-            f"grading {stage.value} failed on the grader's side ({shown}); the attempt was "
-            "given back: submit again"
+            f"{grader_failure(stage)}; the attempt was given back: submit again"
         ) from exc
 
     def _given_back(self, run_id: str, stage: Stage) -> int:
@@ -683,16 +761,18 @@ class StageMachine:
         report: GradeReport,
         *,
         failure: str | None = None,
+        detail: str | None = None,
     ) -> SubmissionOutcome:
-        """Write a grade (``failure``: why grading failed, for an attempt that counts
-        although nothing was graded; it is the submission's error and the feedback)."""
+        """Write a grade (``failure``: what the agent is told when grading failed, for an
+        attempt that counts although nothing was graded; ``detail``, the submission's
+        error, says what failed, for the operator)."""
         grade = report.stages[-1]
         with self.ledger.locked_run(run_id) as locked:
             run = locked.run
             submission = locked.session.get(Submission, submission_id)
             assert submission is not None
             if submission.status != "grading":
-                raise StageRefusedError(f"submission {submission_id} was already recorded")
+                raise StageRefusedError(_RECORDED)
             for mode, outcomes in (("chained", grade.chained), ("isolated", grade.isolated)):
                 locked.session.add_all(
                     CaseResult(
@@ -706,7 +786,7 @@ class StageMachine:
                     for o in outcomes
                 )
             submission.status = "done"
-            submission.error = failure
+            submission.error = detail or failure
             submission.finished_at = utc_now()
             submission.toolchain_fingerprint = _grading_fingerprint()
             submission.chained_score = grade.chained_score
@@ -725,7 +805,9 @@ class StageMachine:
                 resurrected = True
                 state.state, state.closed_at = "resurrected", utc_now()
                 home = RunHome(workspace=Path(run.workspace))
-                note = write_resurrection_note(home.reference, stage, grade.chained_score)
+                note = write_resurrection_note(
+                    home.reference, stage, shown_score(grade.chained_score)
+                )
                 reference = f"{REFERENCE_MOUNT}/{stage.value}"
                 locked.session.add(
                     ResurrectionEvent(

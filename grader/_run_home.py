@@ -2,7 +2,15 @@
 
 Every run gets an unprivileged uid of its own (gid: the same number) from
 ``UID_FIRST..UID_LAST``, unique in the ledger (``runs.sandbox_uid``). Every sandbox of the
-run runs as it, so one run's processes cannot read, write or signal another run's.
+agent's tools runs as it, so one run's processes cannot read, write or signal another run's.
+
+Grading runs the run's build.sh and stage programs as a second uid of the run,
+:func:`grading_uid` (the run's uid + ``GRADING_UID_OFFSET``: ``GRADING_UID_FIRST..
+GRADING_UID_LAST``, derived, never stored, used by nothing else). The kernel keeps some
+counters per uid across every namespace (inotify instances, the key quota, RLIMIT_NPROC);
+were a graded program the agent's own uid, it could signal through them to a command of the
+agent's running meanwhile. :func:`stop_processes_of` ends every process of the run's own uid
+when a stage is claimed (whatever server started them).
 
 ::
 
@@ -24,6 +32,7 @@ from __future__ import annotations
 import os
 import pwd
 import secrets
+import subprocess
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -41,6 +50,9 @@ from toolchain._capped import (
 from toolchain._errors import RampError
 
 __all__ = [
+    "GRADING_UID_FIRST",
+    "GRADING_UID_LAST",
+    "GRADING_UID_OFFSET",
     "REFERENCE_DIR",
     "SCRATCH_DIR",
     "SCRATCH_MAX_BYTES",
@@ -50,11 +62,17 @@ __all__ = [
     "WORKSPACE_MAX_ENTRIES",
     "RunHome",
     "RunHomeError",
+    "grading_uid",
     "pick_uid",
+    "stop_processes_of",
 ]
 
 UID_FIRST = 200_000
 UID_LAST = 299_999
+GRADING_UID_OFFSET = 100_000
+"""A run's grading uid is its uid plus this: 300000..399999, a range nothing else uses."""
+GRADING_UID_FIRST = UID_FIRST + GRADING_UID_OFFSET
+GRADING_UID_LAST = UID_LAST + GRADING_UID_OFFSET
 WORKSPACE_MAX_ENTRIES = 100_000
 # The scratch holds the RV64 runtime object and the programs run_rv64 links.
 SCRATCH_MAX_BYTES = 256 << 20
@@ -67,20 +85,84 @@ class RunHomeError(RampError):
     """A run's home could not be set up (the message says why)."""
 
 
+def grading_uid(run_uid: int) -> int:
+    """The uid (gid: the same number) grading runs a run's programs as: never the uid of the
+    agent's own sandboxes, so no per-uid kernel counter is shared between the two."""
+    if not UID_FIRST <= run_uid <= UID_LAST:
+        raise RunHomeError(
+            f"uid {run_uid} is not a run uid ({UID_FIRST}..{UID_LAST}): a run made before runs "
+            "had uids of their own cannot be graded apart from its agent; make a new run"
+        )
+    return run_uid + GRADING_UID_OFFSET
+
+
+def _account_free(uid: int) -> bool:
+    try:
+        pwd.getpwuid(uid)
+    except KeyError:
+        return True
+    return False
+
+
 def pick_uid(taken: set[int]) -> int:
-    """A uid of the range that no run holds and no host account uses."""
+    """A uid of the range that no run holds and no host account uses (nor its grading uid)."""
     free = UID_LAST - UID_FIRST + 1 - len(taken)
     for _ in range(1000 if free > 0 else 0):
         uid = UID_FIRST + secrets.randbelow(UID_LAST - UID_FIRST + 1)
-        if uid in taken:
-            continue
-        try:
-            pwd.getpwuid(uid)
-        except KeyError:
+        if uid not in taken and _account_free(uid) and _account_free(grading_uid(uid)):
             return uid
     raise RunHomeError(
         f"no free run uid left in {UID_FIRST}..{UID_LAST}; archive old runs to a new ledger"
     )
+
+
+# Sends SIGKILL to every process the caller may signal: as a run's uid, every process of
+# that uid in any namespace (docker's and bwrap's alike). kill(-1) walks the process list in
+# one pass under the kernel's lock, so a fork racing it is killed too.
+_KILL_ALL = """
+import os, signal, time
+for _ in range(5):
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except ProcessLookupError:
+        break
+    time.sleep(0.01)
+"""
+
+
+_SYSTEM_PYTHONS = ("/usr/bin/python3", "/usr/local/bin/python3")
+
+
+def stop_processes_of(run_uid: int) -> None:
+    """Kill every process running as ``run_uid`` (a run's own uid, never another): the
+    agent's commands of every server process of the run. Not as root (a local run), there
+    is nothing to do (it has no uid of its own to act on)."""
+    if not UID_FIRST <= run_uid <= UID_LAST or os.geteuid() != 0:
+        return
+    # The system's python (RAMP's own may live where the run's uid cannot reach); procps'
+    # kill (one pass) where there is none.
+    python = next((p for p in _SYSTEM_PYTHONS if os.access(p, os.X_OK)), None)
+    argv = (
+        [python, "-I", "-S", "-c", _KILL_ALL] if python else ["/bin/kill", "-s", "KILL", "--", "-1"]
+    )
+    try:
+        done = subprocess.run(
+            argv,
+            user=run_uid,
+            group=run_uid,
+            extra_groups=[],
+            cwd="/",
+            env={},
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise RunHomeError(f"the processes of uid {run_uid} could not be stopped: {exc}") from exc
+    if python and done.returncode != 0:
+        raise RunHomeError(
+            f"the processes of uid {run_uid} could not be stopped: {done.stderr[-500:]!r}"
+        )
 
 
 class RunHome(BaseModel):

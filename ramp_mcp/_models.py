@@ -75,7 +75,9 @@ class SubmitResult(BaseModel):
 
     stage: Stage
     attempt: int
-    score: float = Field(description="chained score, 0..100; 60 passes")
+    score: float = Field(
+        description="chained score, a whole number 0..100 (rounded down); 60 passes"
+    )
     isolated_score: float
     passed: bool
     resurrected: bool

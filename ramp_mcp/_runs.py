@@ -10,6 +10,9 @@ A run runs at most :data:`MAX_COMMANDS` commands at once (:meth:`RunContext.comm
 a slot is taken before a command starts and given back only when the command has really
 ended, not when its call returns. A call the client cancels kills its command (see
 ``CancelToken``), so cancelled calls neither pile up commands nor hold slots for long.
+
+While one of the run's stages is graded, its tools but ``status`` are refused and its
+commands killed (:class:`~ramp_mcp._gate.GradingGate`, ``RunContext.gate``).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from grader._agent_workspace import REFERENCE_MOUNT
 from grader._machine import StageMachine
 from grader._run_home import RunHome
 from grader.ledger import Ledger, Run
+from ramp_mcp._gate import GradingGate
 from toolchain._capped import CapUsage, capped_usage
 from toolchain._errors import RampError, SandboxError, WorkspaceError
 from toolchain._image import SANDBOX_GID, SANDBOX_UID
@@ -91,8 +95,9 @@ class ServerSettings(BaseModel):
 class RunContext:
     """One run as the server sees it. The sandbox is opened on first use."""
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Run, gate: GradingGate | None = None) -> None:
         self.run_id = run.id
+        self.gate = gate or GradingGate()
         self.backend = run.sandbox
         self.uid = run.sandbox_uid or SANDBOX_UID
         self.gid = run.sandbox_uid or SANDBOX_GID
@@ -226,6 +231,17 @@ class RunContext:
                 self._box = open_sandbox(self.workspace.root, self.backend, self._spec())
             return self._box
 
+    def reset_sandbox(self) -> None:
+        """Forget the development sandbox (the next command opens a new one): grading kills
+        every process of the run's uid, a container's own init among them."""
+        with self._lock:
+            box, self._box = self._box, None
+        if box is not None:
+            try:
+                box.close()
+            except RampError as exc:
+                _log.warning("closing the sandbox of run %s: %s", self.run_id, exc)
+
     def rv64_runtime(self) -> str:
         """The SysY runtime compiled for RV64 once per run; its path inside the sandbox."""
         box = self.sandbox()
@@ -288,8 +304,15 @@ class ServerState:
             return known
         self.machine.start(run_id)
         row = self.ledger.get_run(run_id)
+        gate = GradingGate(lambda: self.grading_stage(run_id))
         with self._lock:
-            return self._runs.setdefault(run_id, RunContext(row))
+            return self._runs.setdefault(run_id, RunContext(row, gate))
+
+    def grading_stage(self, run_id: str) -> str | None:
+        """The run's stage being graded according to the ledger (by any process), if any."""
+        return next(
+            (s.stage for s in self.ledger.stage_states(run_id) if s.state == "grading"), None
+        )
 
     def close(self) -> None:
         with self._lock:

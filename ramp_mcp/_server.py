@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal, TypeVar
 
+import anyio.to_thread
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.settings import AuthSettings
@@ -21,6 +22,7 @@ from pydantic import Field
 from golden import CONTRACTS_DIR, Stage
 from golden._builder import RUNTIME_DIR
 from grader._machine import RunStatusView, StageRefusedError
+from ramp_mcp._gate import GradingInProgressError
 from ramp_mcp._models import BuildResult, CommandResult, Rv64Result, StageRunResult, SubmitResult
 from ramp_mcp._progress import with_progress
 from ramp_mcp._runs import RunContext, ServerSettings, ServerState
@@ -227,6 +229,16 @@ def build_server(
         except RampError as exc:
             raise ToolError(str(exc)) from exc
 
+    def gated(run: RunContext, work: Callable[[], T]) -> T:
+        """``work`` for one of the run's tools but status: refused while one of the run's
+        stages is being graded (see ramp_mcp._gate)."""
+
+        def entered() -> T:
+            with run.gate.entered():
+                return work()
+
+        return guarded(entered)
+
     def active(ctx: Context[ServerState, Any]) -> RunContext:
         """The run, for a tool that changes the workspace or runs something: refused once
         the run's wall-clock budget is spent."""
@@ -249,7 +261,7 @@ def build_server(
         depth: Annotated[int, Field(ge=1, le=20, description="how many levels to descend")] = 3,
     ) -> TreeListing:
         run = current(ctx)
-        return guarded(lambda: run.files(path).list_tree(path, depth=depth))
+        return gated(run, lambda: run.files(path).list_tree(path, depth=depth))
 
     @server.tool(
         description="Read a text file (paged by bytes: use next_offset when truncated). "
@@ -266,7 +278,7 @@ def build_server(
         ] = None,
     ) -> FileRead:
         run = current(ctx)
-        return guarded(lambda: run.files(path).read(path, offset=offset, limit=limit))
+        return gated(run, lambda: run.files(path).read(path, offset=offset, limit=limit))
 
     @server.tool(
         description="Create or replace a file (atomically; parent directories are created). "
@@ -279,7 +291,7 @@ def build_server(
         content: Annotated[str, Field(description="the whole new content, UTF-8 text")],
     ) -> FileWritten:
         run = active(ctx)
-        return guarded(lambda: run.files(path, changing=True).write(path, content))
+        return gated(run, lambda: run.files(path, changing=True).write(path, content))
 
     @server.tool(
         description="Replace the exact text `old` with `new` in a file: `old` must occur once "
@@ -294,8 +306,9 @@ def build_server(
         replace_all: Annotated[bool, Field(description="replace every occurrence")] = False,
     ) -> FileEdited:
         run = active(ctx)
-        return guarded(
-            lambda: run.files(path, changing=True).edit(path, old, new, replace_all=replace_all)
+        return gated(
+            run,
+            lambda: run.files(path, changing=True).edit(path, old, new, replace_all=replace_all),
         )
 
     @server.tool(
@@ -308,7 +321,7 @@ def build_server(
         recursive: Annotated[bool, Field(description="delete a directory tree")] = False,
     ) -> PathDeleted:
         run = active(ctx)
-        return guarded(lambda: run.files(path, changing=True).delete(path, recursive=recursive))
+        return gated(run, lambda: run.files(path, changing=True).delete(path, recursive=recursive))
 
     @server.tool(
         description="Move or rename a file or directory inside the workspace.",
@@ -326,7 +339,7 @@ def build_server(
             run.files(dst, changing=True)
             return run.files(src, changing=True).move(src, dst, overwrite=overwrite)
 
-        return guarded(move)
+        return gated(run, move)
 
     @server.tool(
         description="Find paths matching a glob pattern like 'src/**/*.c' (or "
@@ -338,7 +351,7 @@ def build_server(
         pattern: Annotated[str, Field(min_length=1, max_length=1024, description="glob pattern")],
     ) -> GlobResult:
         run = current(ctx)
-        return guarded(lambda: run.files(pattern).glob(pattern))
+        return gated(run, lambda: run.files(pattern).glob(pattern))
 
     @server.tool(
         description="Search file contents with a regular expression (Python syntax); a path "
@@ -357,8 +370,9 @@ def build_server(
         ignore_case: Annotated[bool, Field(description="case-insensitive match")] = False,
     ) -> GrepResult:
         run = current(ctx)
-        return guarded(
-            lambda: run.files(path).grep(pattern, path=path, glob=glob, ignore_case=ignore_case)
+        return gated(
+            run,
+            lambda: run.files(path).grep(pattern, path=path, glob=glob, ignore_case=ignore_case),
         )
 
     # -- sandbox ---------------------------------------------------------------------------
@@ -391,9 +405,11 @@ def build_server(
             settings,
         )
         reply = _command_result(result)
-        full = run.full_places()
-        if full:
-            reply.detail = "; ".join(filter(None, [reply.detail, *full]))
+        notes = run.full_places()
+        if result.outcome is Outcome.KILLED and run.gate.grading is not None:
+            notes.append(f"killed because stage {run.gate.grading} was submitted for grading")
+        if notes:
+            reply.detail = "; ".join(filter(None, [reply.detail, *notes]))
         return reply
 
     @server.tool(
@@ -403,7 +419,7 @@ def build_server(
     )
     async def build(ctx: Context[ServerState, Any]) -> BuildResult:
         run = active(ctx)
-        _require_build_script(run)
+        gated(run, lambda: _require_build_script(run))
         result = await _commanding(
             ctx,
             run,
@@ -442,12 +458,14 @@ def build_server(
             str | None,
             Field(max_length=200, description="a public case name, like those in cases/"),
         ] = None,
+        # Typed plain `str` (empty: not given): the SDK parses a string argument that looks
+        # like JSON into an object unless its type is exactly `str`, and T3's input is JSON.
         input_text: Annotated[
-            str | None,
+            str,
             Field(
                 max_length=8 << 20, description="your own input for the stage, instead of a case"
             ),
-        ] = None,
+        ] = "",
     ) -> StageRunResult:
         run = active(ctx)
         chosen = Stage(stage)
@@ -465,7 +483,12 @@ def build_server(
             run,
             f"{chosen.value} on {case or 'your input'}",
             lambda _cancel: try_stage(
-                run.workspace.root, run.backend, chosen, case, input_text, uid=run.uid
+                run.workspace.root,
+                run.backend,
+                chosen,
+                case,
+                input_text if input_text or case is None else None,
+                uid=run.uid,
             ),
             settings,
         )
@@ -492,7 +515,7 @@ def build_server(
         stdin: Annotated[str, Field(max_length=8 << 20, description="standard input")] = "",
     ) -> Rv64Result:
         run = active(ctx)
-        rel = _rv64_source(guarded(lambda: run.workspace.stat(source)))
+        rel = _rv64_source(gated(run, lambda: run.workspace.stat(source)))
 
         def work(cancel: CancelToken) -> Rv64Result:
             box = run.sandbox()
@@ -549,7 +572,9 @@ def build_server(
 
     @server.tool(
         description="Submit the open stage for grading on the hidden cases. Each stage is "
-        "graded once per attempt, in order T0..T5; 60/100 passes. This takes minutes.",
+        "graded once per attempt, in order T0..T5; 60/100 passes. This takes minutes; "
+        "meanwhile your running commands are killed and every tool but status is refused. "
+        "Scores are shown as whole numbers (rounded down).",
         annotations=_mutating(destructive=False, idempotent=False),
     )
     async def submit_stage(
@@ -559,7 +584,12 @@ def build_server(
         run = active(ctx)
         chosen = Stage(stage)
         try:
-            outcome = await _progressing(
+            # Nothing of the run's runs or answers while it is graded (ramp_mcp._gate).
+            await anyio.to_thread.run_sync(run.gate.close, chosen)
+        except GradingInProgressError as exc:
+            raise ToolError(f"refused: {exc}") from exc
+        try:
+            graded = await _progressing(
                 ctx,
                 f"grading {chosen.value}",
                 lambda: state.machine.submit(run.run_id, chosen),
@@ -567,6 +597,10 @@ def build_server(
             )
         except StageRefusedError as exc:
             raise ToolError(f"refused: {exc}") from exc
+        finally:
+            run.reset_sandbox()  # grading killed the run's processes, a container's too
+            run.gate.reopen()
+        outcome = graded.for_agent()
         notice = None
         reference_dir = outcome.reference_dir
         if reference_dir is not None:
@@ -596,7 +630,7 @@ def build_server(
     )
     def status(ctx: Context[ServerState, Any]) -> RunStatusView:
         run = current(ctx)
-        return guarded(lambda: state.machine.status(run.run_id))
+        return guarded(lambda: state.machine.status(run.run_id).for_agent())
 
     _add_resources(server)
     return server
@@ -633,7 +667,7 @@ async def _commanding(
     cancel = CancelToken()
 
     def held() -> T:
-        with run.command_slot(cancel):
+        with run.gate.entered(cancel), run.command_slot(cancel):
             return work(cancel)
 
     try:

@@ -20,7 +20,7 @@ from ._canonical import (
     canonical_ast,
     canonical_tokens,
 )
-from ._models import CaseScore, GoldenArtifactError, RunOutcome
+from ._models import CaseCategory, CaseScore, GoldenArtifactError, RunOutcome
 from ._perf import (
     MIN_SPEEDUP,
     counts_in_mean,
@@ -40,6 +40,7 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "MIN_SPEEDUP",
     "NODE_KINDS",
+    "CaseCategory",
     "CaseScore",
     "GoldenArtifactError",
     "RunOutcome",

@@ -3,7 +3,7 @@ in golden.scoring._timer.score_program, its timer calls the golden ones)."""
 
 from __future__ import annotations
 
-from ._models import CaseScore, RunOutcome, make_score
+from ._models import CaseCategory, CaseScore, RunOutcome, make_score
 
 __all__ = ["score_behaviour"]
 
@@ -45,16 +45,31 @@ def score_behaviour(expected_stdout: bytes, expected_exit: int, run: RunOutcome)
     """
     details = _run_details(run)
     if not run.build_ok:
-        return make_score(0.0, f"build failed: {_first_line(run.build_diagnostic)}", details)
+        return make_score(
+            0.0,
+            f"build failed: {_first_line(run.build_diagnostic)}",
+            details,
+            CaseCategory.BUILD_FAILED,
+        )
     if run.timed_out:
-        return make_score(0.0, "timed out", details)
+        return make_score(0.0, "timed out", details, CaseCategory.TIMED_OUT)
     if run.stdout != expected_stdout:
         offset = _common_prefix(run.stdout, expected_stdout)
         line = run.stdout.count(b"\n", 0, offset) + 1
-        return make_score(0.0, f"stdout differs at byte {offset} (line {line})", details)
+        return make_score(
+            0.0,
+            f"stdout differs at byte {offset} (line {line})",
+            details,
+            CaseCategory.WRONG_STDOUT,
+        )
     if run.exit_code is None:
         why = f" ({_first_line(run.detail)})" if run.detail.strip() else ""
-        return make_score(0.0, f"no exit code{why}", details)
+        return make_score(0.0, f"no exit code{why}", details, CaseCategory.CRASHED)
     if run.exit_code != expected_exit:
-        return make_score(0.0, f"exit code {run.exit_code}, expected another value", details)
+        return make_score(
+            0.0,
+            f"exit code {run.exit_code}, expected another value",
+            details,
+            CaseCategory.WRONG_EXIT_CODE,
+        )
     return make_score(100.0, "stdout and exit code match", details)

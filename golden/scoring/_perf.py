@@ -32,7 +32,7 @@ import math
 from collections.abc import Iterable, Mapping
 
 from ._behaviour import score_behaviour
-from ._models import CaseScore, GoldenArtifactError, RunOutcome, make_score
+from ._models import CaseCategory, CaseScore, GoldenArtifactError, RunOutcome, make_score
 from ._timer import timer_call_problem
 
 __all__ = [
@@ -94,10 +94,10 @@ def _correct(
     """The 0 a wrong or mistimed run scores, or None when the run is right."""
     gate = score_behaviour(expected_stdout, expected_exit, run)
     if gate.score < 100.0:
-        return make_score(0.0, gate.diagnosis, gate.details | details)
+        return make_score(0.0, gate.diagnosis, gate.details | details, gate.category)
     problem = timer_call_problem(*timer_calls)
     if problem is not None:
-        return make_score(0.0, problem, gate.details | details)
+        return make_score(0.0, problem, gate.details | details, CaseCategory.WRONG_TIMER_CALLS)
     return None
 
 
@@ -146,7 +146,9 @@ def score_t4(
     if wrong is not None:
         return wrong
     if agent_instructions is None or agent_instructions <= 0:
-        return make_score(0.0, "instruction count measurement failed", details)
+        return make_score(
+            0.0, "instruction count measurement failed", details, CaseCategory.NOT_MEASURED
+        )
     ratio = reference_instructions / agent_instructions
     paper = paper_score(reference_instructions, agent_instructions)
     details |= {"ratio": round(ratio, 6), "paper_score": round(paper, 4)}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from ._behaviour import score_behaviour
-from ._models import CaseScore, RunOutcome, make_score
+from ._models import CaseCategory, CaseScore, RunOutcome, make_score
 
 __all__ = ["read_timer_calls", "score_program", "timer_call_problem"]
 
@@ -50,5 +50,5 @@ def score_program(
         return result
     problem = timer_call_problem(*timer_calls)
     if problem is not None:
-        return make_score(0.0, problem, result.details)
+        return make_score(0.0, problem, result.details, CaseCategory.WRONG_TIMER_CALLS)
     return result

@@ -6,7 +6,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict
 
-from ._models import CaseScore, GoldenArtifactError, make_score, shorten
+from ._models import CaseCategory, CaseScore, GoldenArtifactError, make_score, shorten
 
 __all__ = ["Token", "parse_token_dump", "score_t1"]
 
@@ -150,7 +150,7 @@ def score_t1(golden: str | bytes, produced: str | bytes) -> CaseScore:
             diagnosis += (
                 f"; first difference at {_describe(first_bad, want[first_bad], got[first_bad])}"
             )
-        return make_score(0.0, diagnosis, details)
+        return make_score(0.0, diagnosis, details, CaseCategory.WRONG_TOKEN_COUNT)
     details |= {
         "kind_spelling_matches": same_kind,
         "location_matches": same_loc,

@@ -24,6 +24,7 @@ from tests.grader.oracle import write_oracle
 from tests.support import backend_missing
 from toolchain._errors import RampError
 from toolchain._manifest import Profile
+from toolchain.workspace import Workspace
 
 BACKEND = "bwrap"
 PAYLOAD = "SMUGGLED-4f1c2e"
@@ -198,7 +199,10 @@ def test_recovery_grades_a_killed_submission_with_the_frozen_inputs(
     run = machine.create_run(sandbox=BACKEND)
     _oracle(Path(run.workspace))
     assert machine.submit(run.id, Stage.T0).passed
-    submission_id, snapshot = machine._claim(run.id, Stage.T1)
+    uid = run.sandbox_uid
+    assert uid is not None
+    with Workspace(Path(run.workspace), uid=uid, gid=uid, read_only=True, workers=1) as files:
+        submission_id, snapshot = machine._claim(run.id, Stage.T1, files)
     # The grader dies here (no grade recorded); its pid is one no process has.
     with ledger.session() as session:
         row = session.get(Submission, submission_id)

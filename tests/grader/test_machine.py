@@ -18,7 +18,8 @@ from sqlmodel import select
 
 from golden import CaseKind, Split, Stage, build_golden, builtin_corpus
 from grader._grading import GradingError
-from grader._machine import StageMachine, StageRefusedError
+from grader._machine import StageMachine, StageRefusedError, grader_failure
+from grader._run_home import grading_uid
 from grader.ledger import Ledger, Submission
 from tests.grader.oracle import write_oracle
 from tests.support import backend_missing
@@ -251,18 +252,83 @@ def test_failures_on_the_graders_side_are_given_back_twice_then_count(
         with pytest.raises(GradingError, match="attempt was given back") as failed:
             broken.submit(run.id, Stage.T0)
         assert str(machine.runs_root) not in str(failed.value)
+        # The failure names the run's hidden cases; the agent is told fixed words only.
+        assert str(failed.value).startswith(grader_failure(Stage.T0)), failed.value
+        assert not any(c.name in str(failed.value) for c in _graded_cases())
         t0 = machine.status(run.id).stages[0]
         assert (t0.state, t0.attempts_used) == ("open", 0), given_back
         assert _snapshots(workspace) == [], "a failed grading left its snapshot"
     counted = broken.submit(run.id, Stage.T0)
     assert (counted.chained_score, counted.passed, counted.attempts_left) == (0.0, False, 1)
     assert "this attempt counts" in counted.feedback[0]
+    assert counted.feedback[0].startswith(grader_failure(Stage.T0)), counted.feedback
     t0 = machine.status(run.id).stages[0]
     assert (t0.state, t0.attempts_used) == ("open", 1)
     with ledger.session(write=False) as session:
         rows = session.exec(select(Submission).where(Submission.run_id == run.id)).all()
         statuses = [(r.status, (r.error or "")[:30]) for r in rows]
+        errors = [r.error or "" for r in rows]
     assert [s for s, _ in statuses] == ["error", "error", "done"], statuses
+    # The operator's detail (which cases are missing) is in the ledger, every time.
+    assert all(any(c.name in e for c in _graded_cases()) for e in errors), errors
     assert len(_snapshots(workspace)) == 1  # the counted attempt's, as for any graded one
     # The grader fixed: the attempt left is graded as usual.
     assert machine.submit(run.id, Stage.T0).passed
+
+
+def _program_uids(stop: threading.Event, found: set[tuple[str, int]]) -> None:
+    """Every uid that a process running build.sh or bin/t0 had, until ``stop``."""
+    while not stop.is_set():
+        for proc in Path("/proc").iterdir():
+            try:
+                argv = (proc / "cmdline").read_bytes().split(b"\0")
+                status = (proc / "status").read_text()
+            except OSError:
+                continue
+            for name in ("build.sh", "bin/t0"):
+                if any(arg.endswith(name.encode()) for arg in argv):
+                    uid = next(line for line in status.splitlines() if line.startswith("Uid:"))
+                    found.add((name, int(uid.split()[1])))
+        time.sleep(0.02)
+
+
+def test_grading_runs_as_the_grading_uid_and_ends_the_runs_processes(
+    machine: StageMachine,
+) -> None:
+    """The agent's uid and the grading uid share no per-uid counter: build.sh and the stage
+    programs run as the grading uid, and whatever ran as the run's uid (a command of any
+    server process of the run) is killed when grading starts; another run's is not."""
+    run = machine.create_run(sandbox=BACKEND)
+    other = machine.create_run(sandbox=BACKEND)
+    assert run.sandbox_uid is not None and other.sandbox_uid is not None
+    workspace = Path(run.workspace)
+    _oracle(workspace, (Stage.T0,))
+    # Both take a second, so that the watcher sees them.
+    build = workspace / "build.sh"
+    build.write_text(build.read_text().replace("set -e\n", "set -e\nsleep 1\n", 1))
+    bin_t0 = workspace / "src" / "t0"  # build.sh copies it to bin/t0
+    bin_t0.write_text(
+        bin_t0.read_text().replace(
+            "import hashlib,", "import time; time.sleep(1)\nimport hashlib,", 1
+        )
+    )
+    mine = subprocess.Popen(["sleep", "300"], user=run.sandbox_uid, group=run.sandbox_uid)
+    theirs = subprocess.Popen(["sleep", "300"], user=other.sandbox_uid, group=other.sandbox_uid)
+    stop, found = threading.Event(), set[tuple[str, int]]()
+    watcher = threading.Thread(target=_program_uids, args=(stop, found))
+    watcher.start()
+    try:
+        graded = machine.submit(run.id, Stage.T0)
+    finally:
+        stop.set()
+        watcher.join()
+        theirs_alive = theirs.poll() is None
+        theirs.kill()
+        mine.kill()
+    assert graded.passed, graded.feedback
+    grading = grading_uid(run.sandbox_uid)
+    assert grading == run.sandbox_uid + 100_000
+    assert {uid for _, uid in found} == {grading}, found
+    assert {name for name, _ in found} == {"build.sh", "bin/t0"}, found
+    assert mine.wait(timeout=10) == -signal.SIGKILL
+    assert theirs_alive

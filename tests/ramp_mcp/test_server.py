@@ -123,6 +123,14 @@ async def _session(client: Client, workspace: Path) -> None:
         own.structured_content["score"] is None
         and "int main" in own.structured_content["output_head"]
     )
+    # JSON-looking text (T3's input is a JSON AST) stays text: the SDK parses string
+    # arguments that look like JSON unless they are typed plain `str`.
+    as_json = await client.call_tool(
+        "run_stage", {"stage": "T0", "input_text": '{"kind": "TranslationUnitDecl"}'}
+    )
+    assert not as_json.is_error, as_json.content
+    assert as_json.structured_content is not None
+    assert "TranslationUnitDecl" in as_json.structured_content["output_head"]
     hidden = next(c.name for c in builtin_corpus() if c.split is Split.HIDDEN)
     refused = await client.call_tool("run_stage", {"stage": "T0", "case": hidden})
     assert refused.is_error and "unknown public case" in str(refused.content)

@@ -524,6 +524,16 @@ ATTACKS: tuple[Attack, ...] = (
     ),
     # -- grading's and run_stage's scratch --------------------------------------------------
     Attack(
+        "stage-hard-links",
+        "links",
+        "run_stage of a T0 program that hard-links its input, `/usr/bin/clang-19`, "
+        "`/etc/passwd`, a workspace file and the runtime header into its output directory, "
+        "where the grader later renames and reads outputs",
+        "no link is made",
+        "every `os.link` fails; nothing is linked into the output directory",
+        BOTH,
+    ),
+    Attack(
         "no-build-sh-submit",
         "resources",
         "submit_stage with 64 MB of ballast and no build.sh, seven times: missing, a "
@@ -569,6 +579,192 @@ ATTACKS: tuple[Attack, ...] = (
         "more than its allocated blocks; the files' claimed 4 GB is over the workspace cap "
         "(workspace-too-large, score 0) as for the snapshot itself (before: 189-341 s per "
         "submission reading zeros)",
+    ),
+    # -- the judge's run step, attacked from the judged program (red team, round two) ----
+    Attack(
+        "t3-python-through-the-loader",
+        "score",
+        "a T3 output whose main makes raw system calls through a `mov rax, r8; syscall` "
+        "gadget hidden in a 64-bit constant and execs `ld-linux-x86-64.so.2 python3 -c "
+        "<print the answer>` (a SysY interpreter would pass every case)",
+        "score 0",
+        "0: the run step executes only the statically linked program itself, with no "
+        "executable mapping allowed after it starts (seccomp), so no loader can run; before: "
+        "100 (the loader was on the Landlock allowlist)",
+        BOTH,
+    ),
+    Attack(
+        "t3-direct-exec-refused",
+        "score",
+        "the same gadget execs python3 directly",
+        "score 0",
+        "0: Landlock refuses the execve (a regression guard)",
+        BOTH,
+    ),
+    Attack(
+        "t3-bitcode-hides-inline-assembly",
+        "score",
+        "a bitcode module named `out.ll` carrying inline assembly (the interface check read "
+        "text; clang sniffs the bitcode magic)",
+        "refused like the same module in text",
+        "refused: outputs must be textual IR (`golden._interface.decode_ir`) and are "
+        "assembled by `llvm-as-19`, which reads nothing else; before: 100",
+        BOTH,
+    ),
+    Attack(
+        "t4-measured-program-execve-refused",
+        "score",
+        "the measured T4 program execs python3 through the loader under callgrind",
+        "score 0",
+        "0: seccomp on callgrind's tool refuses the execve and valgrind ends the run",
+        BOTH,
+    ),
+    Attack(
+        "t4-read-only-forgery-fails",
+        "score",
+        "the measured program writes a forged `callgrind.out` counting one instruction and "
+        "makes it read-only",
+        "the real count stands",
+        "0: the launcher opens every output of the run step itself and the program may not "
+        "make, rename or chmod files (solitary policy)",
+        BOTH,
+    ),
+    Attack(
+        "t4-forged-callgrind-fifo",
+        "score",
+        "the unchanged -O0 input plus a forger that replaces `callgrind.out` with a FIFO and "
+        "forks a child to swallow valgrind's real dump",
+        "no more than the unchanged input scores, or refused as tampering",
+        "at most the unchanged input's score: fork, mknod and rename are refused by seccomp "
+        "(the measured program is solitary); before: 100 on every case",
+        BOTH,
+    ),
+    Attack(
+        "t5-lli-through-the-loader",
+        "score",
+        "a T5 'back end' that wraps the IR for lli: the RV64 program makes an execve ecall "
+        "of the x86-64 loader on `lli` (qemu-user passes it to the host)",
+        "score 0",
+        "0: T5 programs run under the statically linked qemu, the only executable the run "
+        "step allows; before: 83.3 (bwrap) and 100 (docker)",
+        BOTH,
+    ),
+    # -- red team, second round ----------------------------------------------------------
+    Attack(
+        "t4-second-mapping-of-measured",
+        "score",
+        "bin/t4 (Python) rewrites the unchanged input so that main maps `./measured` a "
+        "second time through a 6-argument syscall gadget and jumps into the copy: the "
+        "work runs outside `.ramp.agent`",
+        "no more than the unchanged input scores, or refused",
+        "0 (unchanged input 0): callgrind counts the copy's instructions in the run's "
+        "total, and work outside the module beyond the case's recorded runtime work is "
+        "charged in full (`golden._measure`); before: 100 with 393 instructions counted "
+        "(perf_floyd)",
+        BOTH,
+    ),
+    Attack(
+        "canary-and-other-token-unreachable",
+        "host",
+        "read_file/write_file with absolute and `../` paths, workspace symlinks to a "
+        "root-only canary and to another run's `mcp-token` (read_file, grep, glob, "
+        "edit_file, write_file through them), and run_command `cat` through the links, "
+        "`/proc/*/root` and `find /`",
+        "nothing read or changed",
+        "no secret bytes come back; both files unchanged",
+        BOTH,
+    ),
+    Attack(
+        "no-block-device-image-or-crafted-mount",
+        "host",
+        "look for `/dev/loop*` and the workspace's `*.cap.img`; mount a crafted ext4 "
+        "image from a nested namespace; mknod; a setuid copy of `id`",
+        "no block device or image reachable; nothing mounted",
+        "no loop device or image visible; the mount fails (no user namespace on bwrap, "
+        "`unshare` refused on docker); mknod fails; nosuid,nodev and NoNewPrivs hold",
+        BOTH,
+    ),
+    Attack(
+        "cgroups-not-writable",
+        "host",
+        "mount cgroup v2 and v1 hierarchies from a nested namespace and write "
+        "`cgroup.procs`, `pids.max`, `memory.*`, `devices.allow`, `release_agent` "
+        "(CVE-2022-0492)",
+        "no cgroup writable",
+        "every mount or write refused",
+        BOTH,
+    ),
+    Attack(
+        "other-runs-loop-devices-hidden",
+        "host",
+        "`cat /sys/block/loop*/loop/backing_file` and `/sys/block/loop*/stat` in run_command",
+        "no other run's workspace path or I/O counters",
+        "nothing listed: docker sandboxes get an empty read-only tmpfs over "
+        "`/sys/devices/virtual/block`; bwrap shows no `/sys`; before (docker): every "
+        "run's image path (so every run id) and live I/O counters",
+        BOTH,
+    ),
+    Attack(
+        "other-runs-cgroup-usage-hidden",
+        "host",
+        "in run_command, `unshare -UrmC` then `mount -t cgroup2 none /tmp/cg2` and read "
+        "other sandboxes' `cpu.stat`",
+        "no other sandbox's counters",
+        "refused: bwrap sandboxes without an exec policy get `--disable-userns`, and "
+        "under a policy the launcher's seccomp refuses every namespace and mount call; "
+        "before (bwrap): every container's cpu/memory/io counters",
+        BOTH,
+    ),
+    Attack(
+        "open-by-handle-refused",
+        "host",
+        "`open_by_handle_at` with a forged handle for the root of the disk holding "
+        "`/var/lib/ramp` (Shocker)",
+        "refused",
+        "EPERM on bwrap; seccomp refuses it on docker",
+        BOTH,
+    ),
+    Attack(
+        "cwd-through-fd-symlinks",
+        "host",
+        "run_command with `cwd` naming workspace symlinks to `/proc/self/fd/N`, "
+        "`/proc/1/root`, `/proc/self/cwd` (Leaky Vessels)",
+        "stays inside the sandbox",
+        "everything resolves inside the sandbox: bwrap starts the command at the "
+        "workspace root and the command enters its cwd itself; before (bwrap, found while "
+        "fixing the rows above): `--chdir` through a link to `/proc/self/fd/3` left the "
+        "command in bwrap's descriptor of the host's root, which listed `/var/lib/ramp/runs` "
+        "and read any world-readable host file",
+        BOTH,
+    ),
+    Attack(
+        "stage-program-exec-stack-held",
+        "score",
+        "a stage program with an executable stack (`-z execstack`) decodes code onto it "
+        "and calls it",
+        "the decoded code does not run",
+        "SIGSEGV on both backends",
+        BOTH,
+    ),
+    Attack(
+        "graded-t1-gated-on-decoded-code",
+        "score",
+        'build.sh links a static runner with an `"awx"` section (a PT_LOAD segment the '
+        "kernel maps writable and executable, with no system call for seccomp to see) "
+        "and keeps an XOR-ed clang-19; bin/t1 lexes only if code decoded into that "
+        "segment ran; submit_stage T1",
+        "score 0, with a finding",
+        "0 with a `writable-code` finding: every ELF file of the snapshot is checked "
+        "for a segment both writable and executable, and then no stage program runs "
+        "(`grader/_wxcode.py`); before: 100, no finding",
+    ),
+    Attack(
+        "t5-incbin-reaches-no-golden-file",
+        "score",
+        "a T5 output with `.incbin` of `/var/lib/ramp/golden`, the ledger, "
+        "`/proc/1/root/...` and `/ramp/reference`: the judge's assembler reads them",
+        "no golden file is reachable from the judge's build",
+        "every build fails; a control `.incbin /etc/os-release` builds",
     ),
 )
 
@@ -650,7 +846,8 @@ NOTES = """## Fixed while building the battery
   on, uncounted. Cancelling now kills the command; a run runs at most 8 commands at once;
   a bwrap sandbox has a control group holding every command's (`toolchain/sandbox/`).
 - **build-symlink-oracle**: `build` stat'ed `build.sh` as root through symlinks; it asks the
-  confined file worker now (`ramp_mcp/_server.py`).- **no-build-sh-submit**, **deep-build-tree**, **stage-output-flood**, **sparse-build**:
+  confined file worker now (`ramp_mcp/_server.py`).
+- **no-build-sh-submit**, **deep-build-tree**, **stage-output-flood**, **sparse-build**:
   grading's and run_stage's scratch lived on the host's disk with polled byte caps, was
   removed with `shutil.rmtree` (RecursionError past ~1,000 levels) and kept a refused
   submission's snapshot; the toolchain-copy scan read sparse files whole. Now a submission

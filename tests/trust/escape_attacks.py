@@ -136,3 +136,25 @@ def test_build_symlink_oracle(sessions: Sessions, backend: str) -> None:
         secret.rmdir()
     assert answers["present"] == answers["absent"], answers
     assert answers["present"][0], answers
+
+
+@pytest.mark.parametrize("backend", BOTH)
+def test_stage_hard_links(sessions: Sessions, backend: str) -> None:
+    """A stage program cannot hard-link a file of the snapshot, the root file system or its
+    input into /ramp/output, where root later renames and reads it."""
+    s = sessions.box(backend)
+    program = (
+        "#!/usr/bin/python3\nimport os, sys\nout = os.path.dirname(sys.argv[2])\nseen = []\n"
+        "for i, src in enumerate([sys.argv[1], '/usr/bin/clang-19', '/etc/passwd', "
+        "'/workspace/README.md', '/ramp/include/sylib.h']):\n"
+        "    try:\n"
+        "        os.link(src, os.path.join(out, 'h%d' % i)); seen.append('LINKED ' + src)\n"
+        "    except OSError as e:\n"
+        "        seen.append('%s %s' % (os.strerror(e.errno), src))\n"
+        "open(sys.argv[2], 'w').write('\\n'.join(seen) + '\\n')\n"
+    )
+    s.ok("write_file", {"path": "bin/t0", "content": program})
+    s.ok("write_file", {"path": "README.md", "content": "readme\n"})
+    tried = s.ok("run_stage", {"stage": "T0", "input_text": "int main(){return 0;}"})
+    assert tried["ok"], tried
+    assert "LINKED" not in tried["output_head"], tried["output_head"]

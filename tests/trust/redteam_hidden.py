@@ -18,6 +18,10 @@ reaches the agent is. Channels found (see the report for numbers):
   4 decimals, spells out about 19 bits per score shown.
 - grader errors: a golden build that fails at grading is reported to the agent verbatim,
   naming the hidden case and quoting what the reference pipeline said about its source.
+
+Closed since (docs/threat-model.md, rows 11-15): grading runs as the run's grading uid; the
+run's commands are killed and its tools refused while it is graded; scores are shown as
+whole numbers; grader errors in fixed words. What stays open, bounded, is listed there.
 """
 
 from __future__ import annotations
@@ -333,78 +337,91 @@ def test_score_channel_t0(sessions: Sessions) -> None:
 
 # -- a machine-wide counter -------------------------------------------------------------------
 
-# What would be left with a uid of its own for grading: /proc/loadavg shows the machine's
-# thread count in every sandbox. One command starts 200 threads in the 0.5 s windows of a
-# bit pattern; another, in a sandbox of its own, averages the count per window.
+# What is left with a uid of its own for grading: /proc/loadavg shows the machine's thread
+# count in every sandbox. bin/t0, while graded, starts 200 threads in the 0.5 s windows of a
+# bit pattern (once, under a lock in /ramp/output); a run_command started before the
+# submission prints the count every 10 ms (flushed, so what it heard survives its end).
 _PATTERN = [1, 0, 1, 1, 0, 0, 1, 0, 1, 1, 1, 0, 0, 0, 1, 0]
-THREAD_SENDER = f"""python3 - <<'P'
-import threading, time
-for b in {_PATTERN}:
-    ev = threading.Event()
-    ts = [threading.Thread(target=ev.wait) for _ in range(200 if b else 0)]
-    for t in ts:
-        t.start()
-    time.sleep(0.5)
-    ev.set()
-    for t in ts:
-        t.join()
-P"""
+THREAD_SENDER_T0 = f"""#!/usr/bin/python3
+import os, subprocess, sys, threading, time
+src, out = sys.argv[1], sys.argv[2]
+try:
+    os.close(os.open(os.path.join(os.path.dirname(out), ".rt-threads"),
+                     os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    for b in {_PATTERN}:
+        ev = threading.Event()
+        ts = [threading.Thread(target=ev.wait) for _ in range(200 if b else 0)]
+        for t in ts:
+            t.start()
+        time.sleep(0.5)
+        ev.set()
+        for t in ts:
+            t.join()
+except FileExistsError:
+    pass
+sys.exit(subprocess.call(["clang-19", "-E", "-x", "c", "-isystem", "/ramp/include",
+                          "-include", "sylib.h", src, "-o", out]))
+"""
 THREAD_RECEIVER = """python3 - <<'P'
-import time
+import sys, time
 start = time.monotonic()
-while time.monotonic() - start < 12:
+while time.monotonic() - start < 240:
     n = open("/proc/loadavg").read().split()[3].split("/")[1]
-    print(f"{time.monotonic() - start:.3f} {n}")
+    print(f"{time.monotonic() - start:.3f} {n}", flush=True)
     time.sleep(0.01)
 P"""
 
 
-@pytest.mark.parametrize("backend", BOTH)
-def test_machine_thread_count_channel(sessions: Sessions, backend: str) -> None:
-    """Two sandboxes of the run (standing in for a grading sandbox and the agent's) signal
-    through the machine's thread count. Measured between two run_commands: a stage program
-    under grading has the same /proc/loadavg and may hold 256 threads."""
-    s = sessions.box(backend)
-    replies: dict[str, Any] = {}
+def _pattern_gap(heard: list[tuple[float, int]]) -> float:
+    """How much higher the thread count is, on average, in the pattern's '1' windows than
+    in its '0' windows, at the lag (found by correlation) that fits best."""
+    if not heard:
+        return 0.0
+    end = heard[-1][0]
 
-    async def both() -> None:
-        async def one(key: str, command: str, delay: float) -> None:
-            await anyio.sleep(delay)
-            replies[key] = await s.client.call_tool(
-                "run_command", {"command": command, "timeout_s": 60}
-            )
-            replies[key + "-at"] = time.monotonic()
-
-        async with anyio.create_task_group() as group:
-            group.start_soon(one, "listen", THREAD_RECEIVER, 0)
-            group.start_soon(one, "send", THREAD_SENDER, 1.5)
-
-    s.portal.call(both)
-    heard = [
-        (float(t), int(n))
-        for t, n in (
-            x.split() for x in replies["listen"].structured_content["stdout"].split("\n") if x
+    def fit(lag: float) -> float:
+        return sum(
+            n * (1 if _PATTERN[int((t - lag) / 0.5)] else -1)
+            for t, n in heard
+            if 0 <= t - lag < 8 and 0.1 < (t - lag) % 0.5 < 0.4
         )
-    ]
-    # Find the sender's start by correlation, then compare the windows' means.
+
     best = max(
-        (
-            sum(
-                n * (1 if _PATTERN[int((t - lag) / 0.5)] else -1)
-                for t, n in heard
-                if 0 <= t - lag < 8 and 0.1 < (t - lag) % 0.5 < 0.4
-            ),
-            lag,
-        )
-        for lag in [x / 20 for x in range(0, 80)]
+        (fit(lag), lag) for lag in [x / 20 for x in range(0, int(max(0, end - 8) * 20) + 1)]
     )[1]
     ones = [n for t, n in heard if 0 <= t - best < 8 and _PATTERN[int((t - best) / 0.5)]]
     zeros = [n for t, n in heard if 0 <= t - best < 8 and not _PATTERN[int((t - best) / 0.5)]]
-    gap = sum(ones) / max(1, len(ones)) - sum(zeros) / max(1, len(zeros))
+    return sum(ones) / max(1, len(ones)) - sum(zeros) / max(1, len(zeros))
+
+
+@pytest.mark.parametrize("backend", BOTH)
+def test_machine_thread_count_channel(sessions: Sessions, backend: str) -> None:
+    """bin/t0, while graded, signals through the machine's thread count (/proc/loadavg, the
+    same in every sandbox, whatever its uid) to a run_command started before submit_stage.
+
+    Adjusted (it measured this between two run_commands of one run, which are both the
+    agent's and may talk as they like): the design does not hide the machine's thread count
+    from a sandbox; it promises that nothing of the run runs while its programs are graded
+    (the server kills the run's commands when a stage is claimed and refuses its tools until
+    the grade is recorded; the grader kills every process of the run's uid). So the
+    listener must hear nothing of the grading. What a concurrent run could still hear is a
+    residual channel between runs (docs/threat-model.md)."""
+    s = sessions.get(f"hidden-threads-{backend}", backend)
+    s.ok("write_file", {"path": "build.sh", "content": CHMOD_BUILD})
+    s.ok("write_file", {"path": "bin/t0", "content": THREAD_SENDER_T0})
+    assert s.ok("build")["ok"]
+    graded, listened = _alongside_submit(s, "T0", THREAD_RECEIVER)
+    assert graded["score"] == 100.0, graded
+    heard = [(float(t), int(n)) for t, n in (x.split() for x in listened.splitlines() if x)]
+    last = heard[-1][0] if heard else 0.0
+    gap = _pattern_gap(heard)
     assert gap < 50, (
         f"{backend}: the machine's thread count rose by {gap:.0f} on average in the sender's "
-        f"'1' windows: another sandbox's threads are visible (1 bit per 0.5 s here)"
+        f"'1' windows: a run_command heard the graded program (1 bit per 0.5 s here; it "
+        f"listened for {last:.1f} s)"
     )
+    # The listener ended when the stage was claimed, long before its 240 s.
+    assert last < 60, f"{backend}: the listener ran on for {last:.0f} s during grading"
 
 
 # -- grader errors ----------------------------------------------------------------------------

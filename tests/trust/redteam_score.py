@@ -1,7 +1,7 @@
 """Red team, goal "a score without the work": T3, T4 and T5 scores for stage programs that
 compile, optimise and generate nothing, performed through the MCP tools only.
 
-Each test asserts the SECURE outcome, so the routes that work today fail here:
+Each test asserts the SECURE outcome. The routes found:
 
 - T3: the judged program (built from IR that declares nothing) makes raw system calls
   through a ``mov rax, r8; syscall; ret`` gadget hidden in a 64-bit immediate of its own
@@ -19,17 +19,19 @@ Each test asserts the SECURE outcome, so the routes that work today fail here:
 - T3 (and T4) interface check: it reads the IR as text, but a bitcode file named ``out.ll``
   is built all the same, so inline assembly goes through unseen and unrefused.
 
-Tests that PASS today are attempts the defences stopped (kept against regressions): the
-direct execve of python3 from a T3 program (Landlock), an execve from the measured T4
-program (seccomp on valgrind's tool; valgrind then ends the run), and a forged
-``callgrind.out`` left read-only (callgrind cannot dump and exits 1).
+All of these routes are closed now (each test passes; they run in the battery,
+tests/trust/test_attacks.py, and are rows of docs/attacks.md): the run step executes one
+static program (the built T3/T4 program, callgrind's tool or the static qemu), with no
+executable mapping after start for T3; measured T4 programs are solitary (no fork, mknod,
+rename, chmod; the launcher opens every output); outputs must be textual IR, assembled by
+llvm-as. Kept as regression guards: the direct execve of python3 from a T3 program
+(Landlock), an execve from the measured T4 program (seccomp on valgrind's tool), and a
+forged ``callgrind.out`` left read-only.
 
-Scores seen (sample of 6 hidden cases): T4 forged 100 on both backends where the unchanged
-input gets 75.9 (bwrap; 0 under the speed-up-share scoring in progress, which the forgery
-still tops at 100); T5 through lli 83.3 (bwrap, one case timed out) and 100 (docker)
-where no program gets 0; T3 100 on the public case its script prints (a SysY interpreter
-in Python would take the hidden ones), 100 for the bitcode module the text form of which
-is refused.
+Scores seen before the fixes (sample of 6 hidden cases): T4 forged 100 on both backends;
+T5 through lli 83.3 (bwrap, one case timed out) and 100 (docker) where no program gets 0;
+T3 100 on the public case its script prints, 100 for the bitcode module the text form of
+which is refused.
 """
 
 from __future__ import annotations

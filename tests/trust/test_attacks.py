@@ -900,6 +900,9 @@ from tests.trust.escape_attacks import (  # noqa: E402
     test_cancelled_commands as test_cancelled_commands,
 )
 from tests.trust.escape_attacks import (  # noqa: E402
+    test_stage_hard_links as test_stage_hard_links,
+)
+from tests.trust.escape_attacks import (  # noqa: E402
     test_worker_codec_import as test_worker_codec_import,
 )
 
@@ -943,4 +946,65 @@ from tests.trust.grading_attacks import (  # noqa: E402
 )
 from tests.trust.grading_attacks import (  # noqa: E402
     test_stage_output_flood as test_stage_output_flood,
+)
+from tests.trust.redteam2_chain import (  # noqa: E402
+    test_graded_t1_gated_on_decoded_code as test_graded_t1_gated_on_decoded_code,
+)
+from tests.trust.redteam2_chain import (  # noqa: E402
+    test_stage_program_exec_stack_held as test_stage_program_exec_stack_held,
+)
+from tests.trust.redteam2_chain import (  # noqa: E402
+    test_t5_incbin_reaches_no_golden_file as test_t5_incbin_reaches_no_golden_file,
+)
+from tests.trust.redteam2_host import (  # noqa: E402
+    test_canary_and_other_token_unreachable as test_canary_and_other_token_unreachable,
+)
+from tests.trust.redteam2_host import (  # noqa: E402
+    test_cgroups_not_writable as test_cgroups_not_writable,
+)
+from tests.trust.redteam2_host import (  # noqa: E402
+    test_cwd_through_fd_symlinks as test_cwd_through_fd_symlinks,
+)
+from tests.trust.redteam2_host import (  # noqa: E402
+    test_no_block_device_image_or_crafted_mount as test_no_block_device_image_or_crafted_mount,
+)
+from tests.trust.redteam2_host import (  # noqa: E402
+    test_open_by_handle_refused as test_open_by_handle_refused,
+)
+from tests.trust.redteam2_host import (  # noqa: E402
+    test_other_runs_cgroup_usage_hidden as test_other_runs_cgroup_usage_hidden,
+)
+from tests.trust.redteam2_host import (  # noqa: E402
+    test_other_runs_loop_devices_hidden as test_other_runs_loop_devices_hidden,
+)
+
+# The second red-team round (a second mapping of the measured program, host files and
+# other runs from the sandbox, decoded code at grading); collected here.
+from tests.trust.redteam2_score import (  # noqa: E402
+    test_t4_second_mapping_of_measured as test_t4_second_mapping_of_measured,
+)
+from tests.trust.redteam_score import (  # noqa: E402
+    test_t3_bitcode_hides_inline_assembly as test_t3_bitcode_hides_inline_assembly,
+)
+from tests.trust.redteam_score import (  # noqa: E402
+    test_t3_direct_exec_refused as test_t3_direct_exec_refused,
+)
+
+# The red team's attacks on the judge's run step (a judged program that execs an
+# interpreter or lli through the loader, forges callgrind's dump, hides inline assembly in
+# bitcode) live in their own module; collected here.
+from tests.trust.redteam_score import (  # noqa: E402
+    test_t3_python_through_the_loader as test_t3_python_through_the_loader,
+)
+from tests.trust.redteam_score import (  # noqa: E402
+    test_t4_forged_callgrind_fifo as test_t4_forged_callgrind_fifo,
+)
+from tests.trust.redteam_score import (  # noqa: E402
+    test_t4_measured_program_execve_refused as test_t4_measured_program_execve_refused,
+)
+from tests.trust.redteam_score import (  # noqa: E402
+    test_t4_read_only_forgery_fails as test_t4_read_only_forgery_fails,
+)
+from tests.trust.redteam_score import (  # noqa: E402
+    test_t5_lli_through_the_loader as test_t5_lli_through_the_loader,
 )

@@ -23,6 +23,7 @@ import select
 import subprocess
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 from toolchain._errors import SandboxClosedError, SandboxError, SandboxUnavailableError
@@ -176,18 +177,42 @@ class BwrapBackend(SandboxBackend):
             WORKSPACE_MOUNT,
             *self._mount_argv(),
             "--chdir",
-            posixpath.normpath(f"{WORKSPACE_MOUNT}/{request.cwd}"),
+            self._start_dir(request),
             "--clearenv",
             "--info-fd",
             str(info_fd),
             "--block-fd",
             str(block_fd),
         ]
+        if self.spec.exec_policy is None:
+            # No user namespace inside: without one nothing in the sandbox can mount (a
+            # cgroup hierarchy showing other runs' counters, proc, an overlay) or reach the
+            # other namespace-gated kernel interfaces. (Under an exec policy the launcher
+            # needs one for its noexec remount, and its seccomp filter then refuses every
+            # namespace and mount call: toolchain.sandbox._launcher.)
+            argv.append("--disable-userns")
         if not self._as_root:
             argv += ["--uid", str(self.spec.uid), "--gid", str(self.spec.gid)]
         for key, value in (SANDBOX_ENV | request.env).items():
             argv += ["--setenv", key, value]
-        return [*argv, "--", *policy_argv(self.spec, request, remount=True)]
+        return [*argv, "--", *self._entered(request, policy_argv(self.spec, request, remount=True))]
+
+    def _start_dir(self, request: ExecRequest) -> str:
+        """Where bwrap puts the command: the workspace root when the directory is the
+        agent's to shape. bwrap changes directory while it still holds descriptors of the
+        host's file system, so a ``cwd`` naming a workspace symlink to ``/proc/self/fd/3``
+        would leave the command on the host (a "leaky vessel"); the command enters it
+        itself instead (:meth:`_entered`), where every name resolves inside the sandbox.
+        Under an exec policy the directories are the grader's own (stage work directories)."""
+        if self.spec.exec_policy is None:
+            return WORKSPACE_MOUNT
+        return posixpath.normpath(f"{WORKSPACE_MOUNT}/{request.cwd}")
+
+    def _entered(self, request: ExecRequest, argv: Sequence[str]) -> list[str]:
+        """``argv``, entering ``request.cwd`` from inside the sandbox first (see _start_dir)."""
+        if self.spec.exec_policy is not None or posixpath.normpath(request.cwd) == ".":
+            return list(argv)
+        return ["/bin/sh", "-c", 'cd -- "$0" && exec "$@"', request.cwd, *argv]
 
     def _mount_argv(self) -> list[str]:
         if not self.spec.mounts:

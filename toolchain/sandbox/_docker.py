@@ -48,6 +48,7 @@ _log = logging.getLogger(__name__)
 
 OWNER_LABEL = "io.ramp.owner-pid"
 PROFILE_LABEL = "io.ramp.profile"
+_HOST_BLOCK_DEVICES = "/sys/devices/virtual/block"
 _BASE_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "HOME": WORKSPACE_MOUNT,
@@ -295,7 +296,12 @@ class DockerBackend(SandboxBackend):
             "user": self._user,
             "network_mode": "none",
             "read_only": True,
-            "tmpfs": {"/tmp": f"size={self.spec.tmp_size_mb}m,mode=1777,{self._tmp_exec()}"},
+            "tmpfs": {
+                "/tmp": f"size={self.spec.tmp_size_mb}m,mode=1777,{self._tmp_exec()}",
+                # The host's block devices (every run's loop-mounted workspace image, its
+                # path and live I/O counters) are not the sandbox's business.
+                _HOST_BLOCK_DEVICES: "ro,size=4k,mode=0555,noexec,nosuid,nodev",
+            },
             "volumes": {
                 str(self._views.get(workspace, workspace)): {
                     "bind": WORKSPACE_MOUNT,

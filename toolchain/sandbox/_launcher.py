@@ -138,6 +138,23 @@ _KILLED = """fork vfork clone clone3 ptrace process_vm_readv process_vm_writev k
     rmdir unshare setns mount umount2 pivot_root chroot open_tree move_mount fsopen fsconfig
     fsmount fspick mount_setattr userfaultfd perf_event_open bpf"""
 SOLITARY_KILLED = tuple(_KILLED.split())
+# What no command under a policy may call (refused): new namespaces and mounts. Inside a
+# user namespace of its own a program could mount a cgroup hierarchy rooted at the host's
+# (other runs' counters), proc or an overlay; the launcher's own remount is done by then.
+_NO_MOUNTS = [
+    "unshare",
+    "setns",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "open_tree",
+    "move_mount",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "mount_setattr",
+]
 _AUDIT_ARCH_X86_64 = 0xC000003E
 _X32_SYSCALL_BIT = 0x40000000
 _PROT_WRITE, _PROT_EXEC = 0x2, 0x4
@@ -261,7 +278,7 @@ def seccomp_program(
     command's pid, kept across execve) kills the process for the calls in
     ``SOLITARY_KILLED`` and for signals or limits aimed at any other process.
     """
-    denied = ["memfd_create", "memfd_secret"]
+    denied = ["memfd_create", "memfd_secret", *_NO_MOUNTS]
     watched: list[tuple[tuple[str, ...], str, list[_Symbolic]]] = []
     if deny_exec_memory:
         denied += ["ptrace", "process_vm_writev", "remap_file_pages"]

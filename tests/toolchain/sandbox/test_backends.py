@@ -74,6 +74,22 @@ def test_argv_stdin_env_cwd(sandbox: Sandbox, workspace: Path) -> None:
     assert result.duration_s > 0
 
 
+def test_a_cwd_through_descriptor_links_stays_inside(sandbox: Sandbox, workspace: Path) -> None:
+    """ "Leaky vessels": a cwd naming a workspace link to /proc/self/fd/N. bwrap changed
+    directory while holding a descriptor of the host's root (fd 3), so the command started
+    on the host and listed /var/lib/ramp; it now enters the directory itself."""
+    marker = f"ramp-leak-{time.monotonic_ns()}"
+    host_dir = Path(tempfile.mkdtemp(prefix=marker, dir="/tmp"))
+    try:
+        for n in range(3, 21):
+            (workspace / f"fd{n}").symlink_to(f"/proc/self/fd/{n}")
+        for n in range(3, 21):
+            result = sandbox.exec(f"pwd; ls -a {'../' * 12}tmp", cwd=f"fd{n}")
+            assert marker not in result.stdout, (n, result)
+    finally:
+        shutil.rmtree(host_dir)
+
+
 def test_nonzero_exit_is_reported(sandbox: Sandbox) -> None:
     result = sandbox.exec("echo oops >&2; exit 7")
     assert result.outcome is Outcome.NONZERO
