@@ -983,6 +983,36 @@ from tests.trust.redteam2_host import (  # noqa: E402
 from tests.trust.redteam2_score import (  # noqa: E402
     test_t4_second_mapping_of_measured as test_t4_second_mapping_of_measured,
 )
+
+# The red team's hidden-case channels (per-uid counters, scores, grader errors); collected
+# here, in the order they depend on (the references test reads the inotify run).
+from tests.trust.redteam_hidden import (  # noqa: E402
+    failing_hidden_case as failing_hidden_case,
+)
+from tests.trust.redteam_hidden import (  # noqa: E402
+    test_agent_sandbox_holds_no_hidden_data as test_agent_sandbox_holds_no_hidden_data,
+)
+from tests.trust.redteam_hidden import (  # noqa: E402
+    test_grading_error_names_hidden_case as test_grading_error_names_hidden_case,
+)
+from tests.trust.redteam_hidden import (  # noqa: E402
+    test_inotify_channel_from_t0_grading as test_inotify_channel_from_t0_grading,
+)
+from tests.trust.redteam_hidden import (  # noqa: E402
+    test_machine_thread_count_channel as test_machine_thread_count_channel,
+)
+from tests.trust.redteam_hidden import (  # noqa: E402
+    test_no_hidden_case_name_oracle as test_no_hidden_case_name_oracle,
+)
+from tests.trust.redteam_hidden import (  # noqa: E402
+    test_revealed_references_are_public_only as test_revealed_references_are_public_only,
+)
+from tests.trust.redteam_hidden import (  # noqa: E402
+    test_run_stage_sees_only_its_public_case as test_run_stage_sees_only_its_public_case,
+)
+from tests.trust.redteam_hidden import (  # noqa: E402
+    test_score_channel_t0 as test_score_channel_t0,
+)
 from tests.trust.redteam_score import (  # noqa: E402
     test_t3_bitcode_hides_inline_assembly as test_t3_bitcode_hides_inline_assembly,
 )
