@@ -498,13 +498,15 @@ class StageMachine:
             state = self._claimable(locked, stage)
             if _has_build_script(files):
                 return self._new_submission(locked, state)
+            now = utc_now()  # one instant: made and ended at once (never ended before made)
             refused = Submission(
                 run_id=run_id,
                 stage=stage.value,
                 attempt=state.attempts_used + 1,
                 status="error",
                 error=_REFUSED + NO_BUILD_SCRIPT,
-                finished_at=utc_now(),
+                created_at=now,
+                finished_at=now,
             )
             locked.session.add(refused)
         raise StageRefusedError(f"{stage.value} was not submitted: {NO_BUILD_SCRIPT}")

@@ -32,6 +32,7 @@ from __future__ import annotations
 import os
 import pwd
 import secrets
+import signal
 import subprocess
 from pathlib import Path
 
@@ -159,7 +160,9 @@ def stop_processes_of(run_uid: int) -> None:
         )
     except (OSError, subprocess.SubprocessError) as exc:
         raise RunHomeError(f"the processes of uid {run_uid} could not be stopped: {exc}") from exc
-    if python and done.returncode != 0:
+    # Killed itself by SIGKILL: another stop of the same uid (two submits at once) killed
+    # this one, which is the same job done.
+    if python and done.returncode not in (0, -signal.SIGKILL):
         raise RunHomeError(
             f"the processes of uid {run_uid} could not be stopped: {done.stderr[-500:]!r}"
         )

@@ -842,6 +842,31 @@ ATTACKS: tuple[Attack, ...] = (
         "public cases only",
         "T0 references of the public cases only",
     ),
+    Attack(
+        "agent-keyrings-carry-bits-out-of-grading",
+        "hidden",
+        "run_command makes 64 keyrings writable by all, linked where they outlive its "
+        "sandbox for about 2 s, and lists their serials in the workspace; bin/t0, "
+        "graded, adds a key to ring i for each 1 bit of a hidden name and fails fast; "
+        "the agent reads the rings after submit_stage",
+        "no key added from grading",
+        "none: seccomp refuses `add_key`, `request_key` and `keyctl` to every program "
+        "under an exec policy; before (bwrap, 3 of 7 tries, a race with the rings' "
+        "life): 64 of 64 bits of a hidden case name in one submission",
+        BOTH,
+    ),
+    Attack(
+        "graded-program-leaves-nothing-for-later",
+        "hidden",
+        "bin/t0, graded, leaves keys in every keyring it can reach, a SysV shared "
+        "memory segment, a POSIX message queue and files in `/dev/shm`, `/tmp` and "
+        "`/dev/mqueue`; the agent looks for them after submit_stage",
+        "nothing found",
+        "nothing found: the grading uid's keys are invisible to the agent's uid (and "
+        "now refused), IPC namespaces and `/tmp`, `/dev/shm` are private to each "
+        "sandbox",
+        BOTH,
+    ),
 )
 
 

@@ -4,6 +4,7 @@ through the MCP tools only, with the SDK's client over stdio, as an agent would.
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import threading
@@ -586,6 +587,9 @@ def test_race_and_replay(sessions: Sessions) -> None:
     graded = replies["b" if errors == ["a"] else "a"].structured_content
     refusal = " ".join(getattr(c, "text", "") for c in replies[errors[0]].content)
     assert "being graded" in refusal or "not open" in refusal, refusal
+    rewrite = replies["rewrite"]
+    if rewrite.is_error:  # during grading the run's tools are refused until the grade is in
+        assert "being graded" in " ".join(getattr(c, "text", "") for c in rewrite.content)
     replay = s.call("submit_stage", {"stage": "T0"})
     assert replay.error and "not open" in replay.text
     rows = [r for r in _submissions(s, "T0") if r.status != "error"]  # sparse-submit's
@@ -605,10 +609,14 @@ def test_hardcoded_answers(sessions: Sessions) -> None:
 def test_change_after_submit(sessions: Sessions) -> None:
     s = sessions.get("grading")
     graded, row = sessions.shared["t0"]
+    # The rewrite made while T0 was graded was refused (the tools wait for the grade) or
+    # came before the claim; either way the snapshot graded is the one submitted.
+    s.ok("write_file", {"path": "bin/t0", "content": GOOD_T0})
     assert (s.workspace / "bin" / "t0").read_text() == GOOD_T0  # rewritten after submitting
     assert row.snapshot is not None and row.snapshot_hash == _tree_hash(Path(row.snapshot))
     assert "cp answer.i" in (Path(row.snapshot) / "bin" / "t0").read_text()
-    assert graded["score"] == row.chained_score and graded["score"] < 60, graded
+    # the agent is shown the score rounded down to a whole number (the ledger keeps it exact)
+    assert graded["score"] == math.floor(row.chained_score) and graded["score"] < 60, graded
 
 
 def test_toolchain_call(sessions: Sessions) -> None:
@@ -955,6 +963,12 @@ from tests.trust.redteam2_chain import (  # noqa: E402
 )
 from tests.trust.redteam2_chain import (  # noqa: E402
     test_t5_incbin_reaches_no_golden_file as test_t5_incbin_reaches_no_golden_file,
+)
+from tests.trust.redteam2_hidden import (  # noqa: E402
+    test_agent_keyrings_carry_bits_out_of_grading as test_agent_keyrings_carry_bits_out_of_grading,
+)
+from tests.trust.redteam2_hidden import (  # noqa: E402
+    test_graded_program_leaves_nothing_for_later as test_graded_program_leaves_nothing_for_later,
 )
 from tests.trust.redteam2_host import (  # noqa: E402
     test_canary_and_other_token_unreachable as test_canary_and_other_token_unreachable,

@@ -198,6 +198,12 @@ def _remove_exec_cgroups(view: CgroupView) -> None:
                     leftover.remove()
 
 
+def _lost_view(error: SandboxError) -> bool:
+    """Whether the engine failed to start a container because a noexec view was missing."""
+    text = str(error)
+    return "noexec-views" in text and "no such file or directory" in text
+
+
 class DockerBackend(SandboxBackend):
     """Commands run as the spec's uid in a read-only, offline, capability-less container."""
 
@@ -244,10 +250,23 @@ class DockerBackend(SandboxBackend):
                 f"the {self.spec.profile.value} sandbox image {tag} is not in the Docker engine; "
                 "run `ramp toolchain image` to build it"
             )
-        name = f"ramp-sbx-{uuid.uuid4().hex[:12]}"
         self._disk_roots = [m.source.resolve() for m in self.spec.mounts if m.writable]
         if self.spec.workspace_writable:
             self._disk_roots.insert(0, workspace)
+        try:
+            self._start_container(client, tag, workspace)
+        except SandboxError as exc:
+            if self._noexec is None or not _lost_view(exc):
+                raise
+            # A view gone before the engine mounted it (seen under load, cause not pinned
+            # down): the sandbox starts again once with fresh views.
+            _log.warning("retrying a sandbox whose noexec view was gone: %s", exc)
+            self._start_container(client, tag, workspace)
+        self._attach_cgroups()
+
+    def _start_container(self, client: Any, tag: str, workspace: Path) -> None:
+        """Create and start the container (with fresh noexec views under an exec policy)."""
+        name = f"ramp-sbx-{uuid.uuid4().hex[:12]}"
         if self.spec.exec_policy is not None:
             # Under an exec policy nothing a command writes may be mapped executable.
             self._noexec = NoexecViews(self._disk_roots)
@@ -273,7 +292,6 @@ class DockerBackend(SandboxBackend):
             self._discard(container)
             self._release_noexec()
             raise _engine_error(f"starting sandbox container {name} from {tag}", exc) from exc
-        self._attach_cgroups()
 
     def _release_noexec(self) -> None:
         if self._noexec is not None:

@@ -111,6 +111,9 @@ _SYS = {
     "mkdir": 83,
     "mkdirat": 258,
     "rmdir": 84,
+    "add_key": 248,
+    "request_key": 249,
+    "keyctl": 250,
     "unshare": 272,
     "setns": 308,
     "mount": 165,
@@ -155,6 +158,9 @@ _NO_MOUNTS = [
     "fspick",
     "mount_setattr",
 ]
+# Nor the kernel's keyrings: key serial numbers are global, so a program could add keys to
+# a keyring another uid (the agent's own sandbox) made writable to all, and be read later.
+_NO_KEYS = ["add_key", "request_key", "keyctl"]
 _AUDIT_ARCH_X86_64 = 0xC000003E
 _X32_SYSCALL_BIT = 0x40000000
 _PROT_WRITE, _PROT_EXEC = 0x2, 0x4
@@ -278,7 +284,7 @@ def seccomp_program(
     command's pid, kept across execve) kills the process for the calls in
     ``SOLITARY_KILLED`` and for signals or limits aimed at any other process.
     """
-    denied = ["memfd_create", "memfd_secret", *_NO_MOUNTS]
+    denied = ["memfd_create", "memfd_secret", *_NO_MOUNTS, *_NO_KEYS]
     watched: list[tuple[tuple[str, ...], str, list[_Symbolic]]] = []
     if deny_exec_memory:
         denied += ["ptrace", "process_vm_writev", "remap_file_pages"]

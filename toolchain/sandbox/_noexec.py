@@ -63,20 +63,16 @@ def _remove(view: Path) -> None:
 
 
 def gc_noexec_views() -> list[Path]:
-    """Unmount and remove the views whose owning process is gone or whose directory was
-    deleted (nothing can use those any more)."""
+    """Unmount and remove the views whose owning process is gone (nothing can use those any
+    more). A view of a deleted directory whose owner lives is left to that owner, which
+    releases it when its sandbox closes: a live sandbox's view never disappears under it."""
     root = views_root()
     removed: list[Path] = []
     if os.geteuid() != 0 or not root.is_dir():
         return removed
     for view in root.iterdir():
         owner, _, _ = view.name.partition("-")
-        orphaned = owner.isdigit() and not pid_alive(int(owner))
-        try:
-            deleted = view.stat().st_nlink == 0  # the directory it shows was removed
-        except OSError:
-            deleted = False
-        if orphaned or deleted:
+        if owner.isdigit() and not pid_alive(int(owner)):
             _remove(view)
             removed.append(view)
     return removed

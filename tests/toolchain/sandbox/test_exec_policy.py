@@ -188,6 +188,39 @@ def test_honest_programs_still_run(probed: dict[str, dict[str, str]]) -> None:
     assert "Seccomp:2" in probed["stage"]["status"]
 
 
+_KERNEL_STATE = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+def errno_of(number, *args):
+    ctypes.set_errno(0)
+    result = libc.syscall(number, *args)
+    return "ok" if result >= 0 else os.strerror(ctypes.get_errno())
+print("add_key", errno_of(248, b"user", b"ramp-probe", b"x", 1, ctypes.c_long(-2)))
+print("keyctl", errno_of(250, 0, ctypes.c_long(-2), 0))
+print("unshare", errno_of(272, 0x10000000))
+print("mount", errno_of(165, b"none", b"/tmp", b"tmpfs", 0, None))
+"""
+
+
+def test_no_keys_namespaces_or_mounts_under_a_policy(backend: str, workspace: Path) -> None:
+    """Keyrings (global serials: a key added to another uid's world-writable keyring is read
+    later), new namespaces and mounts (a cgroup hierarchy rooted at the host's) are refused
+    to every command under a policy; without one the same calls get further."""
+    policy = SandboxSpec(
+        profile=Profile.MINIMAL, workspace_writable=False, exec_policy=ExecPolicy()
+    )
+    with open_sandbox(workspace, backend, policy) as box:
+        ran = box.exec(["python3", "-c", _KERNEL_STATE])
+    assert ran.outcome is Outcome.OK, ran
+    assert ran.stdout.split("\n")[:4] == [
+        f"{name} Operation not permitted" for name in ("add_key", "keyctl", "unshare", "mount")
+    ], ran.stdout
+    if backend == "bwrap":  # docker's own seccomp profile refuses keys without a policy too
+        with open_sandbox(workspace, backend, SandboxSpec(profile=Profile.MINIMAL)) as box:
+            free = box.exec(["python3", "-c", _KERNEL_STATE])
+        assert "add_key ok" in free.stdout, free
+
+
 def test_launcher_refuses_what_it_cannot_enforce(backend: str, workspace: Path) -> None:
     """A writable place that is not noexec stops the launch: the policy is never weaker."""
     spec = SandboxSpec(profile=Profile.MINIMAL, exec_policy=ExecPolicy(exec_paths=("/usr",)))
