@@ -73,6 +73,10 @@ def test_time_budget_stops_the_agent_and_the_server_it_started(tmp_path: Path) -
         remove_run(result)
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_the_agent_and_still_reports(tmp_path: Path) -> None:
     ledger = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     marker = f"RAMP_TEST_MARK_{uuid.uuid4().hex}"
@@ -86,6 +90,9 @@ def test_ctrl_c_stops_the_agent_and_still_reports(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, marker: "1"},
+        # A shell without job control starts background jobs with SIGINT ignored, and
+        # Python then never raises KeyboardInterrupt: Ctrl-C is what this test is about.
+        preexec_fn=_default_sigint,
     )
     try:
         deadline = time.monotonic() + 120
