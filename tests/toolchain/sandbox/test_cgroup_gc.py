@@ -13,17 +13,9 @@ import pytest
 from toolchain.sandbox._cgroup import ExecCgroup, cgroups_usable, gc_cgroups
 
 
-@pytest.mark.skipif(not cgroups_usable(), reason="control groups are not writable here")
-def test_gc_kills_and_removes_groups_of_a_dead_owner() -> None:
-    # A child process makes a group named after itself, puts a sleeper in it, and dies.
-    code = (
-        "import subprocess\n"
-        "from toolchain.sandbox._cgroup import ExecCgroup, exec_cgroup_name\n"
-        "g = ExecCgroup.create(exec_cgroup_name('bwrap', 'gctest'), memory_bytes=64<<20, pids_max=8, cpus=1)\n"
-        "p = subprocess.Popen(['sleep', '1000'], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
-        "g.add(p.pid)\n"
-        "print(p.pid, list(g.dirs.values())[0].name, flush=True)\n"
-    )
+def _assert_collected(code: str) -> None:
+    """Run ``code`` (it leaves a sleeper in a group and prints its pid and the group's
+    name, then dies): gc_cgroups kills the sleeper and removes the group."""
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     sleeper, name = done.stdout.split()
     proc = Path(f"/proc/{sleeper}")
@@ -35,6 +27,20 @@ def test_gc_kills_and_removes_groups_of_a_dead_owner() -> None:
     status = (proc / "status").read_text() if proc.exists() else ""
     assert "State:\tZ" in status or status == ""
     assert name not in gc_cgroups()
+
+
+@pytest.mark.skipif(not cgroups_usable(), reason="control groups are not writable here")
+def test_gc_kills_and_removes_groups_of_a_dead_owner() -> None:
+    # A child process makes a group named after itself, puts a sleeper in it, and dies.
+    code = (
+        "import subprocess\n"
+        "from toolchain.sandbox._cgroup import ExecCgroup, exec_cgroup_name\n"
+        "g = ExecCgroup.create(exec_cgroup_name('bwrap', 'gctest'), memory_bytes=64<<20, pids_max=8, cpus=1)\n"
+        "p = subprocess.Popen(['sleep', '1000'], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        "g.add(p.pid)\n"
+        "print(p.pid, list(g.dirs.values())[0].name, flush=True)\n"
+    )
+    _assert_collected(code)
 
 
 @pytest.mark.skipif(not cgroups_usable(), reason="control groups are not writable here")
@@ -63,17 +69,7 @@ def test_gc_removes_a_sandbox_group_with_the_command_groups_inside() -> None:
         "g.add(p.pid)\n"
         "print(p.pid, list(box.dirs.values())[0].name, flush=True)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    sleeper, name = done.stdout.split()
-    proc = Path(f"/proc/{sleeper}")
-    assert proc.exists()
-    assert name in gc_cgroups()
-    deadline = time.monotonic() + 5
-    while proc.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    status = (proc / "status").read_text() if proc.exists() else ""
-    assert "State:\tZ" in status or status == ""
-    assert name not in gc_cgroups()
+    _assert_collected(code)
 
 
 @pytest.mark.skipif(not cgroups_usable(), reason="control groups are not writable here")
