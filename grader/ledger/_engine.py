@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any, Final
 
@@ -105,6 +106,24 @@ def create_ledger_engine(url: str | URL) -> Engine:
         ) from exc
 
 
+def _enter_wal(cursor: sqlite3.Cursor) -> None:
+    """Switch to write-ahead logging, waiting out other connections doing the same.
+
+    The switch needs the database's exclusive lock. When two connections to a new file try it
+    at once, SQLite answers one of them "database is locked" at once, without the busy
+    handler, because waiting could deadlock; so the wait is ours, within the busy timeout.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _sqlite_engine(url: URL) -> Engine:
     if _is_memory(url):
         engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
@@ -120,7 +139,7 @@ def _sqlite_engine(url: URL) -> Engine:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _enter_wal(cursor)
             # In WAL mode NORMAL keeps every commit through a killed process (the crash a
             # harness meets); only an OS crash or power loss may drop the last commits, and
             # it saves an fsync on each of the many small usage writes.
