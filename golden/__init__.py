@@ -1,6 +1,14 @@
 """What is true: the SysY workload's corpus, runtime, stage contracts and golden artifacts."""
 
-from golden._builder import CaseArtifacts, GoldenBuild, GoldenBuildError, build_golden, golden_key
+from golden._builder import (
+    RUNTIME_DIR,
+    CaseArtifacts,
+    GoldenBuild,
+    GoldenBuildError,
+    build_golden,
+    golden_key,
+)
+from golden._cli import golden_group, reference_group
 from golden._corpus import (
     CORPUS_DIR,
     Case,
@@ -11,6 +19,7 @@ from golden._corpus import (
     load_case_dir,
     split_of,
 )
+from golden._judge import MAX_OUTPUT_BYTES, Judge, JudgeError
 from golden._manifest import MANIFEST_PATH, GoldenManifest, compare, manifest_of
 from golden._reference import ARTIFACT_FILES, CASE_MOUNT, INCLUDE_MOUNT, Stage
 from golden._solution import SOLUTION_DIR, reference_workspace, solution_files, solution_modules
@@ -31,7 +40,9 @@ __all__ = [
     "CORPUS_DIR",
     "INCLUDE_MOUNT",
     "MANIFEST_PATH",
+    "MAX_OUTPUT_BYTES",
     "PASS_THRESHOLD",
+    "RUNTIME_DIR",
     "SOLUTION_DIR",
     "Case",
     "CaseArtifacts",
@@ -42,6 +53,8 @@ __all__ = [
     "GoldenBuild",
     "GoldenBuildError",
     "GoldenManifest",
+    "Judge",
+    "JudgeError",
     "Split",
     "Stage",
     "StageSpec",
@@ -49,9 +62,11 @@ __all__ = [
     "builtin_corpus",
     "case_roles",
     "compare",
+    "golden_group",
     "golden_key",
     "load_case_dir",
     "manifest_of",
+    "reference_group",
     "reference_workspace",
     "solution_files",
     "solution_modules",

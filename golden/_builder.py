@@ -48,10 +48,15 @@ from golden._reference import (
     t5_script,
 )
 from golden.scoring import CANONICAL_FORMS, canonical_ast, canonical_tokens
-from toolchain._errors import RampError
-from toolchain._image import SANDBOX_GID, SANDBOX_UID
-from toolchain._manifest import Profile, load_manifest
-from toolchain._paths import ramp_home
+from toolchain import (
+    SANDBOX_GID,
+    SANDBOX_UID,
+    Profile,
+    RampError,
+    load_manifest,
+    make_owned_dir,
+    ramp_home,
+)
 from toolchain.sandbox import ExecLimits, Mount, Outcome, Sandbox, SandboxSpec, open_sandbox
 
 __all__ = [
@@ -211,9 +216,7 @@ def _measured_count(work: Path, stage: Stage, tag: str, binary: str) -> Measurem
 
 def _build_case(box: Sandbox, root: Path, final: Path, case: Case) -> CaseArtifacts:
     work = root / case.name
-    work.mkdir()
-    if os.geteuid() == 0:
-        os.chown(work, SANDBOX_UID, SANDBOX_GID)  # the sandbox user writes the artifacts
+    make_owned_dir(work, SANDBOX_UID, SANDBOX_GID)  # the sandbox user writes the artifacts
     timed = "starttime" in case.source.read_text(encoding="utf-8", errors="replace")
     first = box.exec(case_script(case.name, has_stdin=case.stdin is not None), cwd=case.name)
     if first.outcome is not Outcome.OK:

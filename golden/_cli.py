@@ -16,7 +16,7 @@ from golden._builder import GoldenBuild, build_golden
 from golden._corpus import Case, builtin_corpus, load_case_dir
 from golden._manifest import MANIFEST_PATH, GoldenManifest, compare, key_note, manifest_of
 from golden._solution import reference_workspace
-from toolchain._errors import RampError
+from toolchain import RampError
 
 __all__ = ["golden_group", "reference_group"]
 

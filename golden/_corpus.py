@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from toolchain._errors import RampError
+from toolchain import RampError
 
 __all__ = [
     "CORPUS_DIR",

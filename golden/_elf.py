@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from toolchain._errors import RampError
+from toolchain import RampError
 
 __all__ = ["ElfError", "ElfFile", "Section", "Symbol", "read_elf"]
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from toolchain._errors import RampError
+from toolchain import RampError
 
 __all__ = ["Expectation", "ExpectationError", "establish"]
 

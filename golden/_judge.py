@@ -68,10 +68,17 @@ from golden.scoring import (
     score_t4,
     score_t4_gate,
 )
-from toolchain._errors import RampError
-from toolchain._image import SANDBOX_GID, SANDBOX_UID, WORKSPACE_MOUNT
-from toolchain._lifecycle import Closing
-from toolchain._manifest import Profile
+from toolchain import (
+    SANDBOX_GID,
+    SANDBOX_UID,
+    WORKSPACE_MOUNT,
+    Closing,
+    Profile,
+    RampError,
+    hand_over,
+    make_owned_dir,
+    write_owned,
+)
 from toolchain.sandbox import (
     ExecLimits,
     ExecPolicy,
@@ -377,10 +384,10 @@ class Judge(Closing):
             if source is None:
                 missing = RunOutcome(build_ok=False, build_diagnostic="no output file was written")
                 return missing, None, None
-            (work / f"out{suffix}").write_bytes(source)
-            if os.geteuid() == 0:
-                for path in (work, *work.iterdir()):
-                    os.chown(path, SANDBOX_UID, SANDBOX_GID)
+            # The output is the sandbox user's from its creation; its directory becomes
+            # theirs only once the output is in it.
+            write_owned(work / f"out{suffix}", source, SANDBOX_UID, SANDBOX_GID, mode=0o666)
+            hand_over(work, SANDBOX_UID, SANDBOX_GID)
             compiled = box.exec(
                 _BUILD[how],
                 cwd=work_name,
@@ -391,9 +398,7 @@ class Judge(Closing):
                 diagnostic = compiled.stderr.strip() or compiled.detail
                 return RunOutcome(build_ok=False, build_diagnostic=diagnostic[:2000]), None, None
             out = root / "out" / work_name
-            out.mkdir()
-            if os.geteuid() == 0:
-                os.chown(out, SANDBOX_UID, SANDBOX_GID)
+            make_owned_dir(out, SANDBOX_UID, SANDBOX_GID)
             ran = self._run(stage, how, case, work_name, expected_size)
             run = RunOutcome(
                 stdout=_read_written(out / "run.out"),

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from golden._builder import CaseArtifacts, GoldenBuild
 from golden._measure import runtime_slack
 from golden._reference import Stage
-from toolchain._manifest import Profile, load_manifest
+from toolchain import Profile, load_manifest
 
 __all__ = ["MANIFEST_PATH", "GoldenManifest", "ManifestEntry", "compare", "key_note", "manifest_of"]
 

@@ -48,7 +48,7 @@ from pydantic import BaseModel, ConfigDict
 from golden._elf import STT_FUNC, ElfFile
 from golden._interface import MEMORY_FUNCTIONS, RUNTIME_INTERFACE
 from golden.scoring import read_timer_calls
-from toolchain._errors import RampError
+from toolchain import RampError
 
 __all__ = [
     "AGENT_SECTION",

@@ -46,12 +46,28 @@ LIB_DIR = "_lib"
 
 
 class Stage(StrEnum):
+    """The six stages, in the order they are built, graded and handed on (T0 first)."""
+
     T0 = "T0"
     T1 = "T1"
     T2 = "T2"
     T3 = "T3"
     T4 = "T4"
     T5 = "T5"
+
+    @property
+    def previous(self) -> Stage | None:
+        """The stage whose output this one reads (None for T0, which reads the source)."""
+        order = list(Stage)
+        index = order.index(self)
+        return order[index - 1] if index > 0 else None
+
+    @property
+    def next(self) -> Stage | None:
+        """The stage that reads this one's output (None for T5, the last)."""
+        order = list(Stage)
+        index = order.index(self)
+        return order[index + 1] if index + 1 < len(order) else None
 
 
 ARTIFACT_FILES: dict[Stage, str] = {

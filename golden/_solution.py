@@ -12,7 +12,7 @@ import hashlib
 import shutil
 from pathlib import Path
 
-from toolchain._paths import ramp_home
+from toolchain import ramp_home
 
 __all__ = ["SOLUTION_DIR", "reference_workspace", "solution_files", "solution_modules"]
 

@@ -2,7 +2,7 @@
 
 At creation the workspace receives the stage contracts, the language reference, the public
 cases (source, stdin, expected stdout and exit code) and a README. Every file is created
-owned by the run's uid (``fchown`` on the new descriptor) in the fresh 0700 root, before
+owned by the run's uid (``toolchain.write_owned``) in the fresh 0700 root, before
 anything of the agent runs, so nothing has to be handed over afterwards.
 
 When stage k opens, the public cases' golden outputs of stage k-1 (the inputs stage k
@@ -29,6 +29,7 @@ from pathlib import Path
 
 from golden import CONTRACTS_DIR, Case, CaseArtifacts, Split, Stage, stage_specs
 from grader._run_home import REFERENCE_DIR
+from toolchain import make_owned_dir, write_owned
 
 __all__ = [
     "INLINE_MAX_BYTES",
@@ -43,7 +44,6 @@ REFERENCE_MOUNT = "/ramp/reference"
 INLINE_MAX_BYTES = 8 << 20
 CASES_DIR = "cases"
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 _README = f"""# Your task: a SysY compiler in six stages
 
@@ -96,29 +96,20 @@ def prepare_agent_workspace(
     if any(workspace.iterdir()):
         raise FileExistsError(f"{workspace} is not empty; a run starts from an empty workspace")
     files = _public_files(public)
+    uid, gid = owner or (os.geteuid(), os.getegid())
     root = os.open(workspace, _DIR_FLAGS)
     try:
         for directory in sorted({rel.rpartition("/")[0] for rel in files} - {""}):
-            os.mkdir(directory, 0o755, dir_fd=root)
-            if owner is not None:
-                os.chown(directory, *owner, dir_fd=root, follow_symlinks=False)
+            make_owned_dir(directory, uid, gid, mode=0o755, dir_fd=root)
         for rel, data in files.items():
-            _create(root, rel, data, owner)
+            parent_name, _, name = rel.rpartition("/")
+            parent = os.open(parent_name, _DIR_FLAGS, dir_fd=root) if parent_name else os.dup(root)
+            try:
+                write_owned(name, data, uid, gid, dir_fd=parent)
+            finally:
+                os.close(parent)
     finally:
         os.close(root)
-
-
-def _create(root: int, rel: str, data: bytes, owner: tuple[int, int] | None) -> None:
-    parent_name, _, name = rel.rpartition("/")
-    parent = os.open(parent_name, _DIR_FLAGS, dir_fd=root) if parent_name else os.dup(root)
-    try:
-        fd = os.open(name, _NEW_FILE, 0o644, dir_fd=parent)
-    finally:
-        os.close(parent)
-    with os.fdopen(fd, "wb") as handle:
-        if owner is not None:
-            os.fchown(handle.fileno(), *owner)
-        handle.write(data)
 
 
 # -- references ----------------------------------------------------------------------------
@@ -178,10 +169,9 @@ def reveal_stage_inputs(
 ) -> Path | None:
     """Stage ``opened`` is open: put the public golden outputs of the stage before it in
     the run's ``reference`` directory (once); the directory they are in."""
-    index = list(Stage).index(opened)
-    if index == 0:
+    before = opened.previous
+    if before is None:
         return None
-    before = list(Stage)[index - 1]
     for case in public:
         if case.split is not Split.PUBLIC:
             raise ValueError(f"{case.name} is not a public case")

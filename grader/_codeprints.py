@@ -38,10 +38,7 @@ from pydantic import BaseModel
 
 from grader import _cdc
 from grader._elfcode import CodeRange, code_ranges, file_kind
-from toolchain._errors import RampError
-from toolchain._image import require_rootfs
-from toolchain._manifest import Profile
-from toolchain._paths import ramp_home
+from toolchain import Profile, RampError, ramp_home, require_rootfs
 
 __all__ = [
     "MATCH_THRESHOLD_BYTES",

@@ -14,7 +14,7 @@ from golden import Stage, load_case_dir
 from golden.scoring import paper_stage_score
 from grader._grading import GradeReport, grade_workspace
 from grader.metrics import rewards
-from toolchain._errors import RampError
+from toolchain import RampError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_GRADED", "EXIT_INFRASTRUCTURE", "grade_command", "parse_stages"]
 

@@ -25,8 +25,11 @@ from golden import (
     CASE_MOUNT,
     INCLUDE_MOUNT,
     PASS_THRESHOLD,
+    RUNTIME_DIR,
     Case,
     CaseArtifacts,
+    Environment,
+    Judge,
     Split,
     Stage,
     build_golden,
@@ -34,19 +37,19 @@ from golden import (
     case_roles,
     stage_specs,
 )
-from golden._builder import RUNTIME_DIR
-from golden._judge import Judge
-from golden._stages import Environment
 from golden.scoring import CaseCategory, counts_in_mean
 from grader._handoff import NOT_ACCEPTED, canonical_file, no_input
 from grader._integrity import Finding, FindingKind, scan_workspace
 from grader._snapshot import take_snapshot
 from grader._store import OutputStore, StoredOutput
-from toolchain._capped import create_capped_dir
-from toolchain._errors import RampError
-from toolchain._image import FINDINGS_MOUNT, SANDBOX_UID
-from toolchain._manifest import Profile
-from toolchain._scratch import scratch_dir
+from toolchain import (
+    FINDINGS_MOUNT,
+    SANDBOX_UID,
+    Profile,
+    RampError,
+    create_capped_dir,
+    scratch_dir,
+)
 from toolchain.sandbox import ExecLimits, ExecPolicy, Mount, Outcome, SandboxSpec, open_sandbox
 
 __all__ = [
@@ -108,6 +111,11 @@ class CaseOutcome(BaseModel):
 
 
 class StageGrade(BaseModel):
+    """One stage's grade in a :class:`GradeReport`: grading's result, read by the stage
+    machine (which turns it into a ``SubmissionOutcome``, the one result the grader hands
+    on) and by ``ramp-grade grade``; it never leaves the grader. ``resurrected``: grading
+    fed golden inputs downstream of it (``auto_resurrect``), not the ledger's stage state."""
+
     stage: Stage
     chained_score: float
     isolated_score: float
@@ -120,6 +128,9 @@ class StageGrade(BaseModel):
 
 
 class GradeReport(BaseModel):
+    """What :func:`grade_workspace` found: the grades of the stages asked for, the
+    integrity findings and the build's result."""
+
     stages: list[StageGrade]
     integrity_findings: list[Finding]
     build_ok: bool
@@ -168,7 +179,7 @@ class _Chain:
     """Runs the agent's stage programs over all cases, one sandbox per stage and input set.
 
     Each run writes into a file system of its own under ``work`` (``toolchain._capped``):
-    ``out`` (the program's /ramp/output), ``findings`` (/ramp/findings) and ``claimed``
+    ``out`` (the program's /ramp/output), ``findings`` (/ramp/findings) and ``taken``
     (where outputs are moved out of the program's reach, to be read, judged and frozen).
     The kernel caps its bytes and entries, so a program filling it (with data or with
     empty files) is stopped by ENOSPC and the host's disk never notices. They are
@@ -212,7 +223,7 @@ class _Chain:
         output_dir = _scratch(place, "out")
         findings_dir = _scratch(place, "findings")
         # Outputs are moved here, out of the program's reach, before anything reads them.
-        private = place / "claimed"
+        private = place / "taken"
         private.mkdir(mode=0o700)
         suffix_in = spec_stage.input.suffix
         for name, path in inputs.items():
@@ -266,20 +277,20 @@ class _Chain:
                     output.unlink(missing_ok=True)
                     why = "timed out" if ran.outcome is Outcome.TIMEOUT else ran.detail
                     return name, f"{program} failed: {why}"
-                claimed = _claim_output(output, private / output.name)
-                if isinstance(claimed, Path):
-                    size = claimed.stat().st_size
+                taken = _take_output(output, private / output.name)
+                if isinstance(taken, Path):
+                    size = taken.stat().st_size
                     with budget_lock:
                         budget[0] -= size
                         over = budget[0] < 0
                     if over:
-                        claimed.unlink()
+                        taken.unlink()
                         return name, (
                             f"{program} failed: its outputs for this stage exceed "
                             f"{_CHAIN_OUTPUT_BYTES >> 20} MB in all"
                         )
-                    return name, claimed
-                return name, f"{program} wrote no output file" + (f": {claimed}" if claimed else "")
+                    return name, taken
+                return name, f"{program} wrote no output file" + (f": {taken}" if taken else "")
 
             with ThreadPoolExecutor(max_workers=self.jobs) as pool:
                 results = dict(pool.map(one, inputs))
@@ -293,7 +304,7 @@ class _Chain:
         the ledger and the reports (cut to a few KB), never something shown to the agent.
         """
         program = f"bin/{stage.value.lower()}"
-        calls = _claim_output(findings_dir / "toolchain-calls", private / "toolchain-calls")
+        calls = _take_output(findings_dir / "toolchain-calls", private / "toolchain-calls")
         if isinstance(calls, str):
             self.findings.append(
                 Finding(
@@ -315,7 +326,7 @@ class _Chain:
             )
 
 
-def _claim_output(written: Path, private: Path) -> Path | str | None:
+def _take_output(written: Path, private: Path) -> Path | str | None:
     """Move a file the stage program wrote out of its reach: the private path, why it is
     not usable, or None when there is none.
 
@@ -404,13 +415,24 @@ class _StageRunner:
         return handed, judged
 
 
-def _first_to_run(wanted: Stage, effective: set[Stage], upstream: bool) -> int:
+def _first_to_run(wanted: Stage, effective: set[Stage], upstream: bool) -> Stage:
     """The first stage whose program must run: ``wanted`` when its inputs are given (the
     stored outputs of the stage before, or golden ones), else back to where they are."""
-    index = STAGES.index(wanted)
-    while not upstream and index > 0 and STAGES[index - 1] not in effective:
-        index -= 1
-    return index
+    first = wanted
+    while not upstream and first.previous is not None and first.previous not in effective:
+        first = first.previous
+    return first
+
+
+def _span(first: Stage, last: Stage) -> list[Stage]:
+    """``first`` and every stage after it up to ``last`` (``last`` is not before it)."""
+    span = [first]
+    while span[-1] is not last:
+        following = span[-1].next
+        if following is None:
+            raise GradingError(f"{last.value} comes before {first.value}; nothing to grade")
+        span.append(following)
+    return span
 
 
 def _zeroed(grade: StageGrade, auto_resurrect: bool) -> StageGrade:
@@ -598,10 +620,10 @@ class _Context:
         self.pass_threshold, self.auto_resurrect, self.say = pass_threshold, auto_resurrect, say
 
     def _inputs(self, stage: Stage) -> dict[str, Path | str]:
-        index = STAGES.index(stage)
-        if index == 0:
+        before = stage.previous
+        if before is None:
             return {c.name: c.source for c in self.chosen}
-        return {n: g.artifacts[STAGES[index - 1]] for n, g in self.golden.items()}
+        return {n: g.artifacts[before] for n, g in self.golden.items()}
 
     def _in_scope(self, stage: Stage) -> set[str]:
         # The cases the stage scores or checks (golden._stages.case_roles); a case set
@@ -623,14 +645,13 @@ class _Context:
         grades: list[StageGrade] = []
         handed: dict[Stage, dict[str, Path | str]] = {}
         previous: dict[str, Path | str] = {}
-        for index in range(first, STAGES.index(wanted[-1]) + 1):
-            stage = STAGES[index]
+        for stage in _span(first, wanted[-1]):
             stage_started = time.monotonic()
             golden_inputs = self._inputs(stage)
-            from_golden = index == 0 or STAGES[index - 1] in effective
+            from_golden = stage.previous is None or stage.previous in effective
             if from_golden:
                 chained_inputs = golden_inputs
-            elif index == first and upstream is not None:
+            elif stage is first and upstream is not None:
                 chained_inputs = {c.name: upstream.get(c.name, NOT_ACCEPTED) for c in self.chosen}
             else:
                 chained_inputs = previous

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from golden import Stage
-from golden._judge import MAX_OUTPUT_BYTES
+from golden import MAX_OUTPUT_BYTES, Stage
 from golden.scoring import accepted_t0, canonical_ast, canonical_tokens
 
 __all__ = ["NOT_ACCEPTED", "canonical_file", "no_input"]

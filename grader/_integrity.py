@@ -28,7 +28,7 @@ from grader._codeprints import (
     toolchain_prints,
 )
 from grader._wxcode import writable_code
-from toolchain._trees import Step, TreeEntry, open_regular, walk_tree
+from toolchain import Step, TreeEntry, open_regular, walk_tree
 
 __all__ = [
     "MAX_WORKSPACE_BYTES",

@@ -1,12 +1,13 @@
 """The serial stage machine: runs, submissions, resurrection, crash recovery.
 
-States per stage: locked -> open -> grading -> passed | failed | resurrected (or back to
-open while attempts remain). Every transition happens inside ``Ledger.locked_run``, so
-two submissions for one run serialise: the first claims the stage (state ``grading``), the
+States per stage: locked -> open -> grading -> passed | resurrected (or back to open while
+attempts remain); which state may follow which is ``grader._transitions``' table, and every
+change goes through it. Every transition happens inside ``Ledger.locked_run``, so two
+submissions for one run serialise: the first claims the stage (state ``grading``), the
 second is refused with the reason. Grading itself runs outside the lock; its result is
 written in one transaction. A grader killed mid-grade leaves its submission ``grading``
-with a dead pid: :meth:`StageMachine.recover` marks it interrupted and grades it again from
-the snapshot it saved, so nothing is half-written and nothing is lost.
+with a dead pid: :meth:`StageMachine.recover` takes it over (still ``grading``) and grades
+it again from the snapshot it saved, so nothing is half-written and nothing is lost.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from grader._run_home import RunHome, grading_uid, pick_uid, stop_processes_of
 from grader._run_token import ensure_token
 from grader._snapshot import take_snapshot, tree_hash
 from grader._store import OutputStore, StoredOutput
+from grader._transitions import move_run, move_stage, move_submission
 from grader.ledger import (
     CaseResult,
     IntegrityFinding,
@@ -63,20 +65,28 @@ from grader.ledger import (
     LockedRun,
     ResurrectionEvent,
     Run,
+    RunStatus,
     StageOutput,
     StageState,
+    StageStateName,
     Submission,
+    SubmissionStatus,
     utc_now,
 )
 from grader.metrics import rewards
-from toolchain._capped import remove_tree
-from toolchain._errors import EngineUnavailableError, RampError, WorkspaceError, WorkspaceLimitError
-from toolchain._image import SANDBOX_UID, grading_toolchain
-from toolchain._lifecycle import pid_alive
-from toolchain._paths import ramp_home
-from toolchain._scratch import gc_scratch_dirs
-from toolchain.sandbox import gc_containers
-from toolchain.sandbox._cgroup import gc_cgroups
+from toolchain import (
+    SANDBOX_UID,
+    EngineUnavailableError,
+    RampError,
+    WorkspaceError,
+    WorkspaceLimitError,
+    gc_scratch_dirs,
+    grading_toolchain,
+    pid_alive,
+    ramp_home,
+    remove_tree,
+)
+from toolchain.sandbox import gc_cgroups, gc_containers
 from toolchain.workspace import EntryKind, WorkerError, Workspace
 
 __all__ = [
@@ -91,7 +101,6 @@ __all__ = [
     "shown_score",
 ]
 
-_STAGES = list(Stage)
 _log = logging.getLogger(__name__)
 # Failures on the grader's side that give a stage's attempt back; a later one counts.
 _GIVEN_BACK = 2
@@ -183,7 +192,12 @@ class RunStatusView(BaseModel):
 
 
 class SubmissionOutcome(BaseModel):
-    """What a submission returns: nothing of the hidden cases beyond scores and categories."""
+    """What a submission returns: nothing of the hidden cases beyond scores and categories.
+
+    The one model the grader hands on for a submission (to ramp_mcp, the harness and the
+    CLI); grading's own :class:`~grader._grading.StageGrade` stays inside the grader, and
+    the MCP server's wire model is built from this one (its :meth:`for_agent` view).
+    """
 
     run_id: str
     stage: Stage
@@ -366,22 +380,42 @@ class StageMachine:
         with self.ledger.locked_run(run_id) as locked:
             if locked.run.started_at is None:
                 locked.run.started_at = utc_now()
-            if locked.run.status == "created":
-                locked.run.status = "running"
+            if locked.run.status == RunStatus.CREATED:
+                move_run(locked.run, RunStatus.RUNNING)
 
     def finish(self, run_id: str) -> None:
         """The agent has stopped: the run is finished and its elapsed time ends here."""
         with self.ledger.locked_run(run_id) as locked:
-            if locked.run.status != "finished":
-                locked.run.status, locked.run.finished_at = "finished", utc_now()
+            if locked.run.status != RunStatus.FINISHED:
+                move_run(locked.run, RunStatus.FINISHED)
 
     def status(self, run_id: str) -> RunStatusView:
+        """Where the run stands, after :meth:`catch_up` (which writes: see there)."""
+        self.catch_up(run_id)
+        return self.view(run_id)
+
+    def catch_up(self, run_id: str) -> None:
+        """Bring the run up to now; the writes :meth:`status` makes, and all of them.
+
+        When the run's budget is spent and it is not finished: its open stage is
+        resurrected (a ``resurrection_events`` row; the stage's chained score 0 if it had
+        none) and the run finished, in the ledger. When a stage is open: the public golden
+        outputs of the stage before it are put in the run's reference directory, unless
+        they are there already (``grader._agent_workspace.reveal_stage_inputs``, with its
+        cache in RAMP's home), which repairs a grader that died between closing a stage
+        and revealing the next one's inputs. Idempotent.
+        """
         self._expire_if_spent(run_id)
         run = self.ledger.get_run(run_id)
-        states = self.ledger.stage_states(run_id)
-        open_stage = next((Stage(s.stage) for s in states if s.state == "open"), None)
+        open_stage = _open_stage(self.ledger.stage_states(run_id))
         if open_stage is not None:
             self._reveal(run, open_stage)
+
+    def view(self, run_id: str) -> RunStatusView:
+        """Where the run stands, as the ledger has it: reads only (see :meth:`status`)."""
+        run = self.ledger.get_run(run_id)
+        states = self.ledger.stage_states(run_id)
+        open_stage = _open_stage(states)
         started = run.started_at
         ended = run.finished_at or datetime.now(UTC)
         return RunStatusView(
@@ -399,7 +433,7 @@ class StageMachine:
                     attempts_left=max(0, run.attempts_per_stage - s.attempts_used),
                     chained_score=s.chained_score,
                     isolated_score=s.isolated_score,
-                    passed=s.state == "passed",
+                    passed=s.state == StageStateName.PASSED,
                     seconds_open=(
                         round((s.closed_at - s.opened_at).total_seconds(), 3)
                         if s.opened_at is not None and s.closed_at is not None
@@ -423,11 +457,11 @@ class StageMachine:
     def _reveal(run: Run, opened: Stage) -> None:
         """Give the open stage its public inputs (beside the workspace), unless a reveal
         already did."""
-        index = _STAGES.index(opened)
+        before = opened.previous
         reference = RunHome(workspace=Path(run.workspace)).reference
-        if index == 0 or not reference.parent.is_dir():
+        if before is None or not reference.parent.is_dir():
             return
-        if (reference / _STAGES[index - 1].value).is_dir():
+        if (reference / before.value).is_dir():
             return
         built = build_golden(public_cases())
         reveal_stage_inputs(
@@ -444,7 +478,7 @@ class StageMachine:
         what it submitted before the crash, not a refusal.
         """
         states = {s.stage: s.state for s in self.ledger.stage_states(run_id)}
-        if states.get(stage.value) == "grading":
+        if states.get(stage.value) == StageStateName.GRADING:
             for outcome in self.recover(backend=backend, run_id=run_id, ours_alive=True):
                 if outcome.stage is stage:
                     return outcome
@@ -464,11 +498,11 @@ class StageMachine:
         with self.ledger.locked_run(run_id) as locked:
             run = locked.run
             budget = self._budget_left(run)
-            if budget is None or budget > 0 or run.status == "finished":
+            if budget is None or budget > 0 or run.status == RunStatus.FINISHED:
                 return
             for state in locked.stage_states():
-                if state.state == "open":
-                    state.state, state.closed_at = "resurrected", utc_now()
+                if state.state == StageStateName.OPEN:
+                    move_stage(state, StageStateName.RESURRECTED)
                     state.chained_score = state.chained_score or 0.0
                     locked.session.add(
                         ResurrectionEvent(
@@ -477,7 +511,7 @@ class StageMachine:
                             reason=f"the run's wall-clock budget of {run.budget_s:g} s ran out",
                         )
                     )
-            run.status, run.finished_at = "finished", utc_now()
+            move_run(run, RunStatus.FINISHED)
 
     def _claim(self, run_id: str, stage: Stage, files: Workspace) -> tuple[int, Path]:
         """Claim ``stage`` and copy the workspace for it: the submission and its snapshot."""
@@ -503,7 +537,7 @@ class StageMachine:
                 run_id=run_id,
                 stage=stage.value,
                 attempt=state.attempts_used + 1,
-                status="error",
+                status=SubmissionStatus.ERROR.value,
                 error=_REFUSED + NO_BUILD_SCRIPT,
                 created_at=now,
                 finished_at=now,
@@ -515,18 +549,18 @@ class StageMachine:
         """``stage``'s state if a submission of it may be taken now; else the refusal."""
         run = locked.run
         state = locked.stage(stage.value)
-        if state.state == "grading":
+        if state.state == StageStateName.GRADING:
             raise StageRefusedError(
                 f"{stage.value} is being graded right now; wait for that result "
                 "(a run's submissions are graded one at a time)"
             )
-        if run.status == "finished" and self._budget_left(run) == 0:
+        if run.status == RunStatus.FINISHED and self._budget_left(run) == 0:
             raise StageRefusedError(
                 f"the run's wall-clock budget of {run.budget_s:g} s is spent; the stage that "
                 "was open has been resurrected and no more submissions are taken"
             )
-        if state.state != "open":
-            open_now = [s.stage for s in locked.stage_states() if s.state == "open"]
+        if state.state != StageStateName.OPEN:
+            open_now = [s.stage for s in locked.stage_states() if s.state == StageStateName.OPEN]
             hint = f"the open stage is {open_now[0]}" if open_now else "no stage is open"
             raise StageRefusedError(
                 f"{stage.value} is {state.state}, not open: stages are submitted in order "
@@ -541,9 +575,10 @@ class StageMachine:
         run = locked.run
         if run.started_at is None:
             run.started_at = utc_now()
-            run.status = "running"
+            if run.status != RunStatus.RUNNING:
+                move_run(run, RunStatus.RUNNING)
         state.attempts_used += 1
-        state.state = "grading"
+        move_stage(state, StageStateName.GRADING)
         submission = Submission(run_id=run.id, stage=state.stage, attempt=state.attempts_used)
         locked.session.add(submission)
         locked.session.flush()
@@ -604,7 +639,9 @@ class StageMachine:
                 stop_processes_of(run.sandbox_uid)
                 uid = grading_uid(run.sandbox_uid)
             resurrected = [
-                Stage(s.stage) for s in self.ledger.stage_states(run_id) if s.state == "resurrected"
+                Stage(s.stage)
+                for s in self.ledger.stage_states(run_id)
+                if s.state == StageStateName.RESURRECTED
             ]
             report = grade_workspace(
                 snapshot,
@@ -674,7 +711,7 @@ class StageMachine:
                 select(Submission.error).where(
                     Submission.run_id == run_id,
                     Submission.stage == stage.value,
-                    Submission.status == "error",
+                    Submission.status == SubmissionStatus.ERROR,
                 )
             ).all()
         return sum(1 for e in errors if not (e or "").startswith(_REFUSED))
@@ -698,15 +735,15 @@ class StageMachine:
         for T0; also for a run whose stage before passed before outputs were frozen (ledger
         revision 0006): that one grading re-runs the earlier programs, as RAMP did then.
         """
-        index = _STAGES.index(stage)
-        if index == 0:
+        if stage.previous is None:
             return None
-        before = _STAGES[index - 1].value
+        before = stage.previous.value
         with self.ledger.session(write=False) as session:
             closing = session.exec(
                 select(Submission)
                 .where(Submission.run_id == run_id, Submission.stage == before)
-                .where(Submission.status == "done", Submission.passed == True)  # noqa: E712
+                .where(Submission.status == SubmissionStatus.DONE)
+                .where(Submission.passed == True)  # noqa: E712
                 .order_by(col(Submission.id).desc())
             ).first()
             if closing is None:
@@ -747,11 +784,12 @@ class StageMachine:
         with self.ledger.locked_run(run_id) as locked:
             submission = locked.session.get(Submission, submission_id)
             assert submission is not None
-            if submission.status != "grading":
+            if submission.status != SubmissionStatus.GRADING:
                 return False
-            submission.status, submission.error, submission.finished_at = "error", error, utc_now()
+            move_submission(submission, SubmissionStatus.ERROR)
+            submission.error = error
             state = locked.stage(stage.value)
-            state.state = "open"
+            move_stage(state, StageStateName.OPEN)
             state.attempts_used = max(0, state.attempts_used - 1)
         return True
 
@@ -773,7 +811,7 @@ class StageMachine:
             run = locked.run
             submission = locked.session.get(Submission, submission_id)
             assert submission is not None
-            if submission.status != "grading":
+            if submission.status != SubmissionStatus.GRADING:
                 raise StageRefusedError(_RECORDED)
             for mode, outcomes in (("chained", grade.chained), ("isolated", grade.isolated)):
                 locked.session.add_all(
@@ -787,9 +825,8 @@ class StageMachine:
                     )
                     for o in outcomes
                 )
-            submission.status = "done"
+            move_submission(submission, SubmissionStatus.DONE)
             submission.error = detail or failure
-            submission.finished_at = utc_now()
             submission.toolchain_fingerprint = _grading_fingerprint()
             submission.chained_score = grade.chained_score
             submission.isolated_score = grade.isolated_score
@@ -800,12 +837,12 @@ class StageMachine:
             resurrected = False
             reference: str | None = None
             if grade.passed:
-                state.state, state.closed_at = "passed", utc_now()
+                move_stage(state, StageStateName.PASSED)
             elif attempts_left > 0:
-                state.state = "open"
+                move_stage(state, StageStateName.OPEN)
             else:
                 resurrected = True
-                state.state, state.closed_at = "resurrected", utc_now()
+                move_stage(state, StageStateName.RESURRECTED)
                 home = RunHome(workspace=Path(run.workspace))
                 note = write_resurrection_note(
                     home.reference, stage, shown_score(grade.chained_score)
@@ -821,14 +858,12 @@ class StageMachine:
                     )
                 )
             next_open: Stage | None = None
-            if state.state in ("passed", "resurrected"):
-                following = _next_or_none(stage)
-                if following is None:
-                    run.status, run.finished_at = "finished", utc_now()
+            if state.state in (StageStateName.PASSED, StageStateName.RESURRECTED):
+                if stage.next is None:
+                    move_run(run, RunStatus.FINISHED)
                 else:
-                    nxt = locked.stage(following.value)
-                    nxt.state, nxt.opened_at = "open", utc_now()
-                    next_open = following
+                    move_stage(locked.stage(stage.next.value), StageStateName.OPEN)
+                    next_open = stage.next
             locked.session.add_all(_evidence(run_id, submission_id, stage, report))
             if grade.passed:
                 locked.session.add_all(_frozen_rows(submission_id, report, stage))
@@ -866,7 +901,7 @@ class StageMachine:
         """
         host = socket.gethostname()
         _collect_sandboxes()
-        query = select(Submission).where(Submission.status == "grading")
+        query = select(Submission).where(Submission.status == SubmissionStatus.GRADING)
         if run_id is not None:
             query = query.where(Submission.run_id == run_id)
         with self.ledger.session(write=False) as session:
@@ -883,7 +918,7 @@ class StageMachine:
             with self.ledger.locked_run(stuck_run) as locked:
                 row = locked.session.get(Submission, submission_id)
                 assert row is not None
-                if row.status != "grading":
+                if row.status != SubmissionStatus.GRADING:
                     continue
                 row.grader_pid = os.getpid()
                 row.error = f"re-graded after grader pid {pid} died"
@@ -1019,6 +1054,6 @@ def _grading_fingerprint() -> str | None:
         return None
 
 
-def _next_or_none(stage: Stage) -> Stage | None:
-    index = _STAGES.index(stage)
-    return _STAGES[index + 1] if index + 1 < len(_STAGES) else None
+def _open_stage(states: Sequence[StageState]) -> Stage | None:
+    """The run's open stage (at most one is), if any."""
+    return next((Stage(s.stage) for s in states if s.state == StageStateName.OPEN), None)

@@ -15,7 +15,7 @@ from golden import Stage
 from grader._grade_cli import EXIT_BAD_INPUT, EXIT_INFRASTRUCTURE
 from grader._machine import StageMachine, StageRefusedError
 from grader.ledger import Ledger, LedgerError, RunNotFoundError
-from toolchain._errors import RampError
+from toolchain import RampError
 
 __all__ = [
     "EXIT_REFUSED",

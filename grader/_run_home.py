@@ -39,16 +39,17 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from grader._integrity import MAX_WORKSPACE_BYTES
-from toolchain._capped import (
+from toolchain import (
     CapRecord,
     CapUsage,
+    RampError,
     capped_usage,
     create_capped_dir,
     ensure_mounted,
+    hand_over,
     read_record,
     release_capped_dir,
 )
-from toolchain._errors import RampError
 
 __all__ = [
     "GRADING_UID_FIRST",
@@ -231,7 +232,7 @@ class RunHome(BaseModel):
 def _root_only(directory: Path, gid: int) -> None:
     """root's, and enterable by the run's group only (other runs' uids stay out)."""
     if os.geteuid() == 0:
-        os.chown(directory, 0, gid)
+        hand_over(directory, 0, gid)
         directory.chmod(0o750)
     else:
         directory.chmod(0o755)

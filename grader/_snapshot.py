@@ -14,7 +14,7 @@ from pathlib import Path
 
 from grader._integrity import MAX_WORKSPACE_BYTES
 from grader._run_home import WORKSPACE_MAX_ENTRIES
-from toolchain._trees import copy_tree
+from toolchain import copy_tree
 from toolchain.workspace import SnapshotError, Workspace, snapshot_tree, tree_hash
 
 __all__ = ["take_snapshot", "tree_hash"]

@@ -15,8 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from toolchain._errors import RampError
-from toolchain._paths import ramp_home
+from toolchain import RampError, ramp_home
 
 __all__ = ["OutputStore", "StoreError", "StoredOutput"]
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from rich.console import Console
 
 from golden import Stage
-from grader._machine import StageMachine, StageRefusedError
+from grader import StageMachine, StageRefusedError
 from grader.ledger import Ledger, LedgerError
 from grader.report import (
     ReportError,
@@ -35,7 +35,7 @@ from ramp_mcp._scripted_agent import (
     run_scripted_agent,
 )
 from ramp_mcp.agents._endpoint import ramp_mcp_program
-from toolchain._errors import RampError
+from toolchain import RampError
 
 __all__ = ["DemoResult", "demo_command"]
 
@@ -79,7 +79,7 @@ def _stages(machine: StageMachine, run_id: str) -> list[DemoStage]:
             stage=s.stage,
             chained_score=s.chained_score,
             isolated_score=s.isolated_score,
-            passed=s.passed if s.state in ("passed", "failed", "resurrected") else None,
+            passed=s.passed if s.state in ("passed", "resurrected") else None,
             resurrected=s.state == "resurrected",
             state=s.state,
         )

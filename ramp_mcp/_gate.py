@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from golden import Stage
-from toolchain._errors import RampError
+from toolchain import RampError
 from toolchain.sandbox import CancelToken
 
 __all__ = ["GradingGate", "GradingInProgressError"]

@@ -9,12 +9,12 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from grader._run_cli import create_run_command
+from grader import create_run_command
 from grader.ledger import LedgerError
 from ramp_mcp.agents import AGENTS, AgentConfigError, AgentNotFoundError
 from ramp_mcp.agents._session import AgentRunOptions, AgentRunResult, run_agent
 from ramp_mcp.harness import Ramp
-from toolchain._errors import RampError
+from toolchain import RampError
 
 __all__ = ["run_group"]
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -27,17 +26,21 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from golden._builder import RUNTIME_DIR
-from golden._reference import INCLUDE_MOUNT
-from grader._agent_workspace import REFERENCE_MOUNT
-from grader._machine import StageMachine
-from grader._run_home import RunHome
+from golden import INCLUDE_MOUNT, RUNTIME_DIR
+from grader import REFERENCE_MOUNT, RunHome, StageMachine
 from grader.ledger import Ledger, Run
 from ramp_mcp._gate import GradingGate
-from toolchain._capped import CapUsage, capped_usage
-from toolchain._errors import RampError, SandboxError, WorkspaceError
-from toolchain._image import SANDBOX_GID, SANDBOX_UID
-from toolchain._manifest import Profile
+from toolchain import (
+    SANDBOX_GID,
+    SANDBOX_UID,
+    CapUsage,
+    Profile,
+    RampError,
+    SandboxError,
+    WorkspaceError,
+    capped_usage,
+    make_owned_dir,
+)
 from toolchain.sandbox import (
     CancelToken,
     ExecLimits,
@@ -206,9 +209,7 @@ class RunContext:
 
     def _spec(self) -> SandboxSpec:
         if not self.scratch.is_dir():  # a run made before scratch was capped
-            self.scratch.mkdir(mode=0o700)
-            with contextlib.suppress(PermissionError):
-                os.chown(self.scratch, self.uid, self.gid)
+            make_owned_dir(self.scratch, self.uid, self.gid, mode=0o700)
         self.reference_dir.mkdir(mode=0o755, exist_ok=True)
         enforced = self.cap is not None and self.cap.enforced
         return SandboxSpec(

@@ -18,7 +18,7 @@ from mcp import Client
 from pydantic import BaseModel, Field
 
 from golden import SOLUTION_DIR, Stage, solution_files
-from grader._agent_workspace import REFERENCE_MOUNT
+from grader import REFERENCE_MOUNT
 
 __all__ = [
     "BROKEN_PROGRAM",

@@ -9,7 +9,7 @@ import threading
 import anyio.to_thread
 from mcp.server.auth.provider import AccessToken
 
-from grader._run_token import TOKEN_FILE, ensure_token, read_token, token_path
+from grader import TOKEN_FILE, ensure_token, read_token, token_path
 from grader.ledger import Ledger, LedgerError
 
 __all__ = ["TOKEN_FILE", "RunTokenVerifier", "ensure_token", "read_token", "token_path"]

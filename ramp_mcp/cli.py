@@ -6,11 +6,11 @@ import logging
 
 import click
 
-from golden._cli import golden_group, reference_group
+from golden import golden_group, reference_group
 from ramp_mcp._config_cli import mcp_config_command
 from ramp_mcp._demo_cli import demo_command
 from ramp_mcp._run_agent_cli import run_group
-from toolchain._cli import sandbox_group, toolchain_group
+from toolchain import sandbox_group, toolchain_group
 
 __all__ = ["main"]
 

@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlmodel import select
 
 from golden import Stage
-from grader._machine import RunStatusView, StageMachine, SubmissionOutcome
+from grader import RunStatusView, StageMachine, SubmissionOutcome
 from grader.ledger import Ledger, Run, UsageEvent
 from grader.ledger import ledger_url as default_ledger_url
 from grader.usage import (
@@ -60,7 +60,7 @@ from ramp_mcp.agents._endpoint import (
     ramp_mcp_program,
     server_environment,
 )
-from toolchain._lifecycle import Closing
+from toolchain import Closing
 
 __all__ = [
     "HttpEndpoint",

@@ -34,6 +34,7 @@ from pydantic import BaseModel, Field
 
 from toolchain._errors import WorkspaceError
 from toolchain._hostcmd import run_host_command, which
+from toolchain._ownership import hand_over
 from toolchain._trees import Step, delete_tree, walk_tree
 
 __all__ = [
@@ -337,8 +338,7 @@ def _make(path: Path, record: CapRecord) -> None:
 
 def _settle(path: Path, record: CapRecord) -> None:
     """The directory's root gets its owner and mode (mounted or not)."""
-    if os.geteuid() == 0:
-        os.chown(path, record.uid, record.gid)
+    hand_over(path, record.uid, record.gid)
     path.chmod(record.mode)
 
 

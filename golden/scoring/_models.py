@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from toolchain._errors import RampError
+from toolchain import RampError
 
 __all__ = [
     "CaseCategory",

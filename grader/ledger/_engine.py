@@ -24,7 +24,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from grader.ledger._errors import LedgerConfigError
-from toolchain._paths import ramp_home
+from toolchain import ramp_home
 
 __all__ = [
     "BUSY_TIMEOUT_S",

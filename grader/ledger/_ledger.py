@@ -48,11 +48,13 @@ from grader.ledger._tables import (
     STAGES,
     IntegrityFinding,
     Run,
+    RunStatus,
     StageState,
+    StageStateName,
     UsageEvent,
     utc_now,
 )
-from toolchain._lifecycle import Closing
+from toolchain import Closing
 
 __all__ = ["Ledger", "LockedRun"]
 
@@ -198,7 +200,7 @@ class Ledger(Closing):
         attempts_per_stage: int = 1,
         budget_s: float | None = None,
         label: str | None = None,
-        status: str = "created",
+        status: str = RunStatus.CREATED.value,
         run_id: str | None = None,
         created_at: datetime | None = None,
         toolchain_fingerprint: str | None = None,
@@ -228,7 +230,7 @@ class Ledger(Closing):
             StageState(
                 run_id=run.id,
                 stage=stage,
-                state="open" if stage == STAGES[0] else "locked",
+                state=(StageStateName.OPEN if stage == STAGES[0] else StageStateName.LOCKED).value,
                 opened_at=now if stage == STAGES[0] else None,
                 updated_at=now,
             )

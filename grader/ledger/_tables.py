@@ -1,9 +1,12 @@
 """The ledger's tables, as SQLModel classes (the schema at the newest migration).
 
 The tables live in their own SQLAlchemy registry, so nothing else that uses SQLModel in the
-same process can collide with them. Enumerated columns are plain strings: the values are
-listed here (``RUN_STATUSES`` and friends) for the code that writes them, but which value may
-follow which is the grader's stage machine's business, not the ledger's.
+same process can collide with them. Enumerated columns are plain strings in the database
+(no constraint lists their values, so a new value needs no migration); the values the code
+writes are the ``StrEnum``s here (:class:`RunStatus`, :class:`StageStateName`,
+:class:`SubmissionStatus`), whose members compare equal to the stored strings. Which value
+may follow which is the grader's stage machine's business (``grader._transitions``), not the
+ledger's.
 
 Every timestamp is a timezone-aware UTC ``datetime`` on the way in and on the way out, on
 SQLite (which stores it naive) as on PostgreSQL (``timestamp with time zone``).
@@ -15,6 +18,7 @@ import os
 import secrets
 import socket
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, Final, Literal
 
 from sqlalchemy import DateTime, Dialect, Index, MetaData, Text, UniqueConstraint
@@ -26,10 +30,7 @@ __all__ = [
     "CASE_MODES",
     "COST_SOURCES",
     "METADATA",
-    "RUN_STATUSES",
     "STAGES",
-    "STAGE_STATES",
-    "SUBMISSION_STATUSES",
     "USAGE_KINDS",
     "CaseMode",
     "CaseResult",
@@ -53,29 +54,39 @@ __all__ = [
 ]
 
 StageName = Literal["T0", "T1", "T2", "T3", "T4", "T5"]
-RunStatus = Literal["created", "running", "finished", "aborted"]
-StageStateName = Literal["locked", "open", "grading", "passed", "failed", "resurrected"]
-SubmissionStatus = Literal["grading", "done", "interrupted", "error"]
+
+
+class RunStatus(StrEnum):
+    """Where a run stands (``runs.status``)."""
+
+    CREATED = "created"  # made; the agent has not begun
+    RUNNING = "running"  # the agent has begun (its budget counts)
+    FINISHED = "finished"  # the agent stopped, its budget ran out, or T5 was closed
+
+
+class StageStateName(StrEnum):
+    """Where one stage of a run stands (``stage_states.state``)."""
+
+    LOCKED = "locked"  # a stage before it is not closed yet
+    OPEN = "open"  # may be submitted
+    GRADING = "grading"  # a submission of it is being graded
+    PASSED = "passed"  # closed: a submission reached the pass threshold
+    RESURRECTED = "resurrected"  # closed: attempts or budget ran out; golden inputs go on
+
+
+class SubmissionStatus(StrEnum):
+    """Where one submission stands (``submissions.status``)."""
+
+    GRADING = "grading"  # claimed; being graded (or its grader died: recovery re-grades it)
+    DONE = "done"  # graded and recorded
+    ERROR = "error"  # refused or failed on the grader's side; recorded in ``error``
+
+
 CaseMode = Literal["chained", "isolated"]
 UsageKind = Literal["tool_call", "tokens", "error", "cost"]
 CostSource = Literal["reported", "priced"]
 
 STAGES: Final[tuple[StageName, ...]] = ("T0", "T1", "T2", "T3", "T4", "T5")
-RUN_STATUSES: Final[tuple[RunStatus, ...]] = ("created", "running", "finished", "aborted")
-STAGE_STATES: Final[tuple[StageStateName, ...]] = (
-    "locked",
-    "open",
-    "grading",
-    "passed",
-    "failed",
-    "resurrected",
-)
-SUBMISSION_STATUSES: Final[tuple[SubmissionStatus, ...]] = (
-    "grading",
-    "done",
-    "interrupted",
-    "error",
-)
 CASE_MODES: Final[tuple[CaseMode, ...]] = ("chained", "isolated")
 USAGE_KINDS: Final[tuple[UsageKind, ...]] = ("tool_call", "tokens", "error", "cost")
 COST_SOURCES: Final[tuple[CostSource, ...]] = ("reported", "priced")
@@ -155,7 +166,7 @@ class Run(LedgerModel, table=True):
     workload: str = "sysy-rv64"
     seed: int | None = None
     config: str = Field(default="{}", sa_type=Text)  # JSON text
-    status: str = "created"  # one of RUN_STATUSES
+    status: str = RunStatus.CREATED.value  # a RunStatus
     workspace: str
     sandbox: str
     attempts_per_stage: int = 1
@@ -174,7 +185,7 @@ class StageState(LedgerModel, table=True):
 
     run_id: str = Field(foreign_key="runs.id", primary_key=True)
     stage: str = Field(primary_key=True)  # one of STAGES
-    state: str = "locked"  # one of STAGE_STATES
+    state: str = StageStateName.LOCKED.value  # a StageStateName
     attempts_used: int = 0
     opened_at: datetime | None = _when(nullable=True)
     closed_at: datetime | None = _when(nullable=True)
@@ -198,7 +209,7 @@ class Submission(LedgerModel, table=True):
     run_id: str = Field(foreign_key="runs.id")
     stage: str
     attempt: int
-    status: str = Field(default="grading", index=True)  # one of SUBMISSION_STATUSES
+    status: str = Field(default=SubmissionStatus.GRADING.value, index=True)  # a SubmissionStatus
     created_at: datetime = _when()
     finished_at: datetime | None = _when(nullable=True)
     snapshot: str | None = None  # path of the workspace snapshot

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from toolchain._errors import RampError
+from toolchain import RampError
 
 __all__ = ["MetricsError", "ScoresError", "TableError", "TableProblem"]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 from rich.console import RenderableType
 
-from grader.ledger import Ledger, LedgerError, RunNotFoundError
+from grader.ledger import Ledger, LedgerError, RunNotFoundError, RunStatus
 from grader.report._errors import ReportError
 from grader.report._render import (
     FORMATS,
@@ -21,7 +21,7 @@ from grader.report._render import (
 )
 from grader.report._term import report_console
 from grader.usage import PricingTable, load_pricing
-from toolchain._errors import RampError
+from toolchain import RampError
 
 __all__ = ["leaderboard_command", "report_command"]
 
@@ -164,7 +164,7 @@ def report_command(
     "--status",
     "statuses",
     multiple=True,
-    type=click.Choice(["created", "running", "finished", "aborted"]),
+    type=click.Choice([status.value for status in RunStatus]),
     help="only runs with this status (repeatable; default: every run)",
 )
 @_pricing_option

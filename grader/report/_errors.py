@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from toolchain._errors import RampError
+from toolchain import RampError
 
 __all__ = ["ReportError"]
 

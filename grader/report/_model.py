@@ -62,9 +62,7 @@ class RunIdentity(_Frozen):
     harness: str | None
     label: str | None
     workload: str
-    status: str = Field(
-        description="the run's status in the ledger: created, running, finished or aborted"
-    )
+    status: str = Field(description="the run's status in the ledger: created, running or finished")
     sandbox: str
     toolchain: str | None = Field(
         default=None,
@@ -184,7 +182,7 @@ class SubmissionEntry(_Frozen):
     stage: StageName
     submission_id: int
     attempt: int
-    status: str = Field(description="grading, done, interrupted or error")
+    status: str = Field(description="grading, done or error")
     chained_score: Score | None
     isolated_score: Score | None
     passed: bool | None

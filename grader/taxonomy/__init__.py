@@ -10,9 +10,8 @@ carries its evidence, and infrastructure failures are never charged to the model
 
 from __future__ import annotations
 
-from grader.ledger import STAGES, Ledger
 from grader.taxonomy._cases import CaseClass, case_class
-from grader.taxonomy._evidence import gather
+from grader.taxonomy._diagnose import diagnose_run
 from grader.taxonomy._models import (
     CATEGORIES,
     PRECISE,
@@ -21,7 +20,6 @@ from grader.taxonomy._models import (
     Precise,
     RunDiagnosis,
 )
-from grader.taxonomy._rules import hard_stop, stage_failure
 
 __all__ = [
     "CATEGORIES",
@@ -34,19 +32,3 @@ __all__ = [
     "case_class",
     "diagnose_run",
 ]
-
-
-def diagnose_run(ledger: Ledger, run_id: str) -> RunDiagnosis:
-    """The hard stop and the per-stage failures of run ``run_id`` (RunNotFoundError if none)."""
-    evidence = gather(ledger, run_id)
-    stop = hard_stop(evidence)
-    stages = [
-        failure for stage in STAGES if (failure := stage_failure(evidence, stage, stop)) is not None
-    ]
-    return RunDiagnosis(
-        run_id=run_id,
-        run_status=evidence.run.status,
-        provisional=evidence.run.status in ("created", "running"),
-        hard_stop=stop,
-        stages=stages,
-    )

@@ -81,10 +81,6 @@ def stop_stage(ev: RunEvidence) -> str | None:
     for stage in STAGES:
         if ev.states.get(stage) is not None and ev.states[stage].state in ("open", "grading"):
             return stage
-    if ev.run.status == "aborted":
-        for stage in STAGES:
-            if ev.states.get(stage) is not None and ev.states[stage].state == "locked":
-                return stage
     return None
 
 
@@ -143,7 +139,7 @@ def hard_stop(ev: RunEvidence) -> Failure | None:
             ],
         )
     submissions = ev.submissions.get(stage, [])
-    if submissions and submissions[-1].status in ("error", "interrupted"):
+    if submissions and submissions[-1].status == "error":
         reasons = _grading_errors(submissions)
         if _workspace_caused(submissions[-1]):
             return _failure(
@@ -179,14 +175,13 @@ def hard_stop(ev: RunEvidence) -> Failure | None:
             "H6",
             [*evidence, _describe_error(terminal, True)],
         )
-    if ev.run.status == "aborted" or (terminal is not None and terminal.outcome == "aborted"):
-        why = [_describe_error(terminal, True)] if terminal is not None else []
+    if terminal is not None and terminal.outcome == "aborted":
         return _failure(
             stage,
             "infrastructure",
             "infrastructure_error",
             "H7",
-            [*evidence, f"the run was interrupted (status {ev.run.status})", *why],
+            [*evidence, "the agent's session was aborted", _describe_error(terminal, True)],
         )
     graded = ev.done(stage)
     if graded:
@@ -264,7 +259,7 @@ def _grading_errors(submissions: list[Submission]) -> list[str]:
     return [
         f"grading of submission {s.id} (attempt {s.attempt}) ended {s.status}: {s.error or '-'}"
         for s in submissions
-        if s.status in ("error", "interrupted")
+        if s.status == "error"
     ]
 
 

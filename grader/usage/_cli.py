@@ -24,7 +24,7 @@ from grader.usage._generic import import_jsonl, report_usage
 from grader.usage._models import ERROR_CLASSES, ImportReport, RunUsage, UsageRecord
 from grader.usage._pricing import PRICING_ENV, PricingTable, load_pricing
 from grader.usage._summary import run_usage
-from toolchain._errors import RampError
+from toolchain import RampError
 
 __all__ = ["usage_group"]
 

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ramp_mcp.agents._errors import AgentLaunchError
-from toolchain._lifecycle import Closing
+from toolchain import Closing
 
 __all__ = [
     "SERVER_NAME",

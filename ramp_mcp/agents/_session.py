@@ -16,13 +16,13 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from grader._grading import GradingError
+from grader import GradingError
 from grader.usage import UsageError
 from ramp_mcp.agents._endpoint import HttpEndpoint, StdioEndpoint
 from ramp_mcp.agents._launchers import AgentContext, TranscriptSource, launcher_for
 from ramp_mcp.agents._process import AgentExit, run_agent_process
 from ramp_mcp.harness import Ramp, RampRun, RunStatusView, SubmissionOutcome
-from toolchain._errors import RampError
+from toolchain import RampError
 
 __all__ = ["AgentRunOptions", "AgentRunResult", "TranscriptImport", "run_agent"]
 

@@ -20,7 +20,7 @@ from golden import CaseKind, Split, Stage, build_golden, builtin_corpus
 from grader._grading import GradingError
 from grader._machine import StageMachine, StageRefusedError, grader_failure
 from grader._run_home import grading_uid
-from grader.ledger import Ledger, Submission
+from grader.ledger import Ledger, ResurrectionEvent, Submission
 from tests.grader.oracle import write_oracle
 from tests.support import backend_missing
 from toolchain._manifest import Profile
@@ -332,3 +332,26 @@ def test_grading_runs_as_the_grading_uid_and_ends_the_runs_processes(
     assert {name for name, _ in found} == {"build.sh", "bin/t0"}, found
     assert mine.wait(timeout=10) == -signal.SIGKILL
     assert theirs_alive
+
+
+def test_view_only_reads_and_status_catches_up(machine: StageMachine) -> None:
+    """``view`` reads the ledger; ``status`` first writes what ``catch_up`` documents (a
+    spent budget resurrects the open stage and finishes the run), once."""
+    run = machine.create_run(sandbox=BACKEND, budget_s=0.001)
+    time.sleep(0.01)
+    before = machine.view(run.id)
+    assert (before.status, before.stages[0].state, before.budget_left_s) == ("created", "open", 0)
+
+    def events() -> int:
+        with machine.ledger.session(write=False) as session:
+            query = select(ResurrectionEvent).where(ResurrectionEvent.run_id == run.id)
+            return len(session.exec(query).all())
+
+    assert events() == 0
+    after = machine.status(run.id)
+    assert (after.status, after.stages[0].state, after.open_stage) == (
+        "finished",
+        "resurrected",
+        None,
+    )
+    assert machine.status(run.id) == machine.view(run.id) and events() == 1

@@ -947,7 +947,7 @@ NOTES = """## Fixed while building the battery
   on, uncounted. Cancelling now kills the command; a run runs at most 8 commands at once;
   a bwrap sandbox has a control group holding every command's (`toolchain/sandbox/`).
 - **build-symlink-oracle**: `build` stat'ed `build.sh` as root through symlinks; it asks the
-  confined file worker now (`ramp_mcp/_server.py`).
+  confined file worker now (`ramp_mcp/_tools_sandbox.py`).
 - **no-build-sh-submit**, **deep-build-tree**, **stage-output-flood**, **sparse-build**:
   grading's and run_stage's scratch lived on the host's disk with polled byte caps, was
   removed with `shutil.rmtree` (RecursionError past ~1,000 levels) and kept a refused

@@ -16,6 +16,7 @@ from toolchain.sandbox._backend import (
 )
 from toolchain.sandbox._bwrap import BwrapBackend
 from toolchain.sandbox._cancel import CancelToken, CommandCancelledError
+from toolchain.sandbox._cgroup import gc_cgroups
 from toolchain.sandbox._docker import DockerBackend, gc_containers
 from toolchain.sandbox._local import UNSAFE_WARNING, LocalBackend
 from toolchain.sandbox._models import (
@@ -51,6 +52,7 @@ __all__ = [
     "backend_names",
     "choose_backend",
     "create_backend",
+    "gc_cgroups",
     "gc_containers",
     "open_sandbox",
     "register_backend",

@@ -1,5 +1,8 @@
 """Supervising one host process tree: stdin, capped output, time limit, tree kill.
 
+The policy (limits, drain, cancellation) is the one every backend shares
+(:mod:`toolchain.sandbox._supervise`); this module supplies a host process's plumbing.
+
 Shared by the backends that start a host process per command (bwrap, local). The tree is
 bounded three ways: its own session (killpg), an optional control group (kill every
 member), and, for bwrap, a pid namespace that dies with its first process.
@@ -9,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import select
 import signal
 import subprocess
 import time
@@ -19,13 +21,12 @@ from pathlib import Path
 from toolchain.sandbox._cancel import CancelToken, watching
 from toolchain.sandbox._capture import CappedStream, RawExit
 from toolchain.sandbox._cgroup import ExecCgroup
-from toolchain.sandbox._disk import POLL_S, DiskWatch
+from toolchain.sandbox._disk import DiskWatch
 from toolchain.sandbox._models import ExecLimits
+from toolchain.sandbox._supervise import SUPERVISION, Stop, Watched, watch
 
 __all__ = ["SIGNAL_EXIT_CODES", "supervise"]
 
-_READ_CHUNK = 1 << 16
-_DRAIN_S = 2.0
 # A sandbox reports a signal death the shell way (128 + N); these N are read as a signal.
 SIGNAL_EXIT_CODES = {
     128 + s
@@ -43,6 +44,41 @@ SIGNAL_EXIT_CODES = {
 }
 
 
+class _Pipes:
+    """The :class:`Supervised` plumbing of a host process: three pipes and a session."""
+
+    def __init__(
+        self,
+        process: subprocess.Popen[bytes],
+        stdout: CappedStream,
+        stderr: CappedStream,
+        cgroup: ExecCgroup | None,
+    ) -> None:
+        assert process.stdin is not None and process.stdout is not None
+        assert process.stderr is not None
+        self.process = process
+        self.cgroup = cgroup
+        self.sinks = {process.stdout.fileno(): stdout, process.stderr.fileno(): stderr}
+        self.writer = process.stdin.fileno()
+
+    def read(self, fd: int, size: int) -> bytes:
+        return os.read(fd, size)
+
+    def route(self, fd: int, data: bytes) -> bool:
+        return self.sinks[fd].feed(data)
+
+    def send(self, data: memoryview) -> int:
+        return os.write(self.writer, data)
+
+    def input_done(self) -> None:
+        assert self.process.stdin is not None
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()
+
+    def kill(self) -> None:
+        _kill_tree(self.process, self.cgroup)
+
+
 def _pump(
     process: subprocess.Popen[bytes],
     stdin: bytes,
@@ -53,101 +89,38 @@ def _pump(
     cgroup: ExecCgroup | None,
     disk: DiskWatch | None = None,
     cancelled: int | None = None,
-) -> str | None:
-    """Feed stdin and collect output on this thread until the command is over.
-
-    Returns why the supervisor stopped it ("timeout", "output", "disk", "cancelled": the
-    ``cancelled`` descriptor turned readable), or None. When the command's
-    own process exits, its tree is killed at once: a leftover background process must not
-    keep the pipes open (and the command alive) any longer.
-    """
-    assert process.stdin is not None and process.stdout is not None and process.stderr is not None
-    sinks = {process.stdout.fileno(): stdout, process.stderr.fileno(): stderr}
-    pending = memoryview(stdin)
-    writer: int | None = None
-    if pending:
-        writer = process.stdin.fileno()
-        os.set_blocking(writer, False)
-    else:
-        process.stdin.close()
+) -> Watched:
+    """Feed stdin and collect output on this thread until the command is over (the shared
+    policy of :func:`toolchain.sandbox._supervise.watch`); nothing it started survives."""
+    pipes = _Pipes(process, stdout, stderr, cgroup)
+    os.set_blocking(pipes.writer, False)
     exited = os.pidfd_open(process.pid)
-    poller = select.poll()
-    for fd in sinks:
-        poller.register(fd, select.POLLIN)
-    poller.register(exited, select.POLLIN)
-    if cancelled is not None:
-        poller.register(cancelled, select.POLLIN)
-    if writer is not None:
-        poller.register(writer, select.POLLOUT)
-    reason: str | None = None
-    drain_until: float | None = None
-    running = True
     try:
-        while sinks or running:
-            now = time.monotonic()
-            limit = drain_until if drain_until is not None else deadline
-            if now >= limit:
-                if drain_until is None:
-                    reason = "timeout"
-                    _kill_tree(process, cgroup)
-                break
-            if disk is not None and drain_until is None and disk.over():
-                reason = "disk"
-                _kill_tree(process, cgroup)
-                drain_until = time.monotonic()
-                continue
-            wait = limit - now if disk is None else min(limit - now, POLL_S)
-            for fd, event in poller.poll(wait * 1000):
-                if fd == cancelled:
-                    poller.unregister(cancelled)
-                    if drain_until is None:
-                        reason = "cancelled"
-                        _kill_tree(process, cgroup)
-                        drain_until = time.monotonic()
-                elif fd == exited:
-                    running = False
-                    poller.unregister(exited)
-                    _kill_tree(process, cgroup)
-                    drain_until = time.monotonic() + _DRAIN_S
-                elif fd == writer:
-                    try:
-                        sent = os.write(writer, pending[:_READ_CHUNK])
-                    except BlockingIOError:
-                        continue
-                    except OSError:  # the command closed its stdin; its output still counts
-                        sent = len(pending)
-                    pending = pending[sent:]
-                    if not pending:
-                        poller.unregister(writer)
-                        process.stdin.close()
-                        writer = None
-                elif fd in sinks:
-                    data = (
-                        os.read(fd, _READ_CHUNK)
-                        if event & (select.POLLIN | select.POLLHUP)
-                        else b""
-                    )
-                    if not data:
-                        poller.unregister(fd)
-                        del sinks[fd]
-                    elif not sinks[fd].feed(data):
-                        reason = "output"
-                        _kill_tree(process, cgroup)
-                        drain_until = time.monotonic()
+        seen = watch(
+            pipes,
+            outputs=tuple(pipes.sinks),
+            writer=pipes.writer,
+            stdin=stdin,
+            exited=exited,
+            cancelled=cancelled,
+            deadline=deadline,
+            disk=disk,
+        )
     finally:
         os.close(exited)
         for pipe in (process.stdin, process.stdout, process.stderr):
-            with contextlib.suppress(OSError):
-                pipe.close()
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
     _kill_tree(process, cgroup)
-    return reason
+    return seen
 
 
 def _kill_tree(process: subprocess.Popen[bytes], cgroup: ExecCgroup | None) -> None:
     with contextlib.suppress(OSError):
         os.killpg(process.pid, signal.SIGKILL)
     if cgroup is not None:
-        cgroup.kill_all()
+        cgroup.kill_all(deadline_s=SUPERVISION.kill_deadline_s)
 
 
 def supervise(
@@ -190,15 +163,9 @@ def supervise(
         extra_groups=[] if user is not None else None,
     )
     if on_spawn is not None:
-        try:
-            on_spawn(process)
-        except BaseException:
-            _kill_tree(process, cgroup)
-            process.wait()
-            raise
-    assert process.stdin is not None and process.stdout is not None and process.stderr is not None
-    with watching(cancel) as watch:
-        stopped = _pump(
+        _admit(process, cgroup, on_spawn)
+    with watching(cancel) as cancelled:
+        seen = _pump(
             process,
             stdin,
             stdout,
@@ -206,27 +173,43 @@ def supervise(
             deadline=started + limits.timeout_s,
             cgroup=cgroup,
             disk=disk,
-            cancelled=watch,
+            cancelled=cancelled,
         )
     returncode = process.wait()
-    duration = time.monotonic() - started
-    timed_out = stopped == "timeout"
     oom = cgroup is not None and cgroup.oom_kills() > oom_before
+    raw = _raw_exit(returncode, seen, oom_killed=oom, duration_s=time.monotonic() - started)
+    return raw, stdout, stderr
+
+
+def _admit(
+    process: subprocess.Popen[bytes],
+    cgroup: ExecCgroup | None,
+    on_spawn: Callable[[subprocess.Popen[bytes]], None],
+) -> None:
+    """Run ``on_spawn``; when it fails, the process it was given dies with it."""
+    try:
+        on_spawn(process)
+    except BaseException:
+        _kill_tree(process, cgroup)
+        process.wait()
+        raise
+
+
+def _raw_exit(returncode: int, seen: Watched, *, oom_killed: bool, duration_s: float) -> RawExit:
+    """What a host process's wait status and its watch tell."""
     signal_number: int | None = None
     if returncode < 0:
         signal_number = -returncode
     elif returncode in SIGNAL_EXIT_CODES:
         signal_number = returncode - 128
-    raw = RawExit(
+    return RawExit(
         returncode=returncode,
         signal_number=signal_number,
-        timed_out=timed_out,
-        oom_killed=oom,
-        output_limited=stopped == "output",
-        disk_limited=stopped == "disk",
-        killed_by_sandbox=stopped == "cancelled",
-        duration_s=duration,
+        timed_out=seen.stopped is Stop.TIMEOUT,
+        oom_killed=oom_killed,
+        output_limited=seen.stopped is Stop.OUTPUT,
+        disk_limited=seen.stopped is Stop.DISK,
+        killed_by_sandbox=seen.stopped is Stop.CANCELLED,
+        duration_s=duration_s,
+        notes=seen.notes,
     )
-    if stopped == "cancelled":
-        raw.notes.append("the call was cancelled, so the command was killed")
-    return raw, stdout, stderr

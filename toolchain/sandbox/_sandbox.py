@@ -13,6 +13,7 @@ from toolchain._engine import engine_available
 from toolchain._errors import SandboxClosedError, SandboxError, SandboxUnavailableError
 from toolchain._image import find_rootfs
 from toolchain._lifecycle import Closing
+from toolchain._ownership import hand_over_tree
 from toolchain.sandbox._backend import SandboxBackend, create_backend
 from toolchain.sandbox._cancel import CancelToken
 from toolchain.sandbox._local import LocalBackend
@@ -54,10 +55,7 @@ class Sandbox(Closing):
         self.backend = backend
         self.spec = spec
         self._closed = False
-        if os.geteuid() == 0:
-            writable = [m.source for m in spec.mounts if m.writable]
-            for directory in ([self.workspace] if spec.workspace_writable else []) + writable:
-                _hand_over(directory.resolve(), spec.uid, spec.gid)
+        _hand_over_writable(self.workspace, spec)
         backend.start(self.workspace)
 
     @property
@@ -121,19 +119,23 @@ class Sandbox(Closing):
             self.backend.close()
 
 
-def _hand_over(directory: Path, uid: int, gid: int) -> None:
+def _hand_over_writable(workspace: Path, spec: SandboxSpec) -> None:
     """Commands run as the spec's uid in every backend, so what they may write is theirs.
 
     A directory whose root already belongs to that uid was made for it (a run's workspace
     is created owned by the run's uid) and is left alone: walking it would be slow, and
     that uid's own processes could race the walk. What root made for a sandbox (a grading
-    snapshot, output directories) is handed over whole; nothing of the uid runs there yet.
+    snapshot, output directories) is handed over whole (``hand_over_tree``: no link is
+    followed); nothing of the uid runs there yet. Not root, there is no other uid to give
+    anything to.
     """
-    if directory.lstat().st_uid == uid:
+    if os.geteuid() != 0:
         return
-    for path in (directory, *directory.rglob("*")):
-        if not path.is_symlink():
-            os.chown(path, uid, gid, follow_symlinks=False)
+    writable = [m.source for m in spec.mounts if m.writable]
+    for directory in ([workspace] if spec.workspace_writable else []) + writable:
+        resolved = directory.resolve()
+        if resolved.lstat().st_uid != spec.uid:
+            hand_over_tree(resolved, spec.uid, spec.gid)
 
 
 def open_sandbox(

@@ -26,7 +26,6 @@ from toolchain.workspace._models import (
     WorkspaceLimits,
 )
 from toolchain.workspace._names import parse_name, show
-from toolchain.workspace._ownership import hand_over_tree
 from toolchain.workspace._snapshot import snapshot_tree, tree_hash
 from toolchain.workspace._workspace import Workspace
 
@@ -49,7 +48,6 @@ __all__ = [
     "Workspace",
     "WorkspaceLimits",
     "WorkspaceTimeoutError",
-    "hand_over_tree",
     "parse_name",
     "show",
     "snapshot_tree",

@@ -191,8 +191,16 @@ def test_t4_rejects_a_bad_reference(expected: RunOutcome) -> None:
 
 
 def test_paper_stage_score_is_over_the_scored_cases() -> None:
-    measured = {"baseline_instructions": 4000, "reference_instructions": 1000}
-    cases = [measured | {"paper_score": 80.0}, measured, {"gate": "passed"}, {"gate": "failed"}]
+    measured: dict[str, float | int | str] = {
+        "baseline_instructions": 4000,
+        "reference_instructions": 1000,
+    }
+    cases: list[dict[str, float | int | str]] = [
+        measured | {"paper_score": 80.0},
+        measured,
+        {"gate": "passed"},
+        {"gate": "failed"},
+    ]
     assert paper_stage_score(cases) == round(80.0 / 3, 4), "the wrong checked case is a 0"
     assert paper_stage_score([{"gate": "passed"}, {}]) is None
     assert paper_stage_score([]) is None

@@ -78,10 +78,7 @@ def test_trials_are_grouped_and_aggregated(board_ledger: Ledger) -> None:
     assert alpha.mean_reward.n == 3
     assert alpha.mean_reward.mean == pytest.approx(mean)
     assert alpha.mean_reward.stdev == pytest.approx(stdev)
-    assert (alpha.mean_reward.min, alpha.mean_reward.max) == (
-        pytest.approx(MR_T5_FAILED),
-        pytest.approx(MR_ALL),
-    )
+    assert (alpha.mean_reward.min, alpha.mean_reward.max) == pytest.approx((MR_T5_FAILED, MR_ALL))
     assert alpha.pass_score.mean == pytest.approx((PASS_ALL + PASS_T5_FAILED + PASS_T1_FAILED) / 3)
 
     # Passed by all three trials: T0, T2, T3, T4 (T1 failed in one, T5 in another).
@@ -92,16 +89,15 @@ def test_trials_are_grouped_and_aggregated(board_ledger: Ledger) -> None:
 
     # Cost known for two trials only ($1 and $3): mean 2, sample stdev sqrt(2).
     assert alpha.cost_usd is not None
-    assert (alpha.cost_usd.n, alpha.cost_usd.mean, alpha.cost_usd.min, alpha.cost_usd.max) == (
-        2,
-        pytest.approx(2.0),
-        pytest.approx(1.0),
-        pytest.approx(3.0),
+    assert alpha.cost_usd.n == 2
+    assert (alpha.cost_usd.mean, alpha.cost_usd.min, alpha.cost_usd.max) == pytest.approx(
+        (2.0, 1.0, 3.0)
     )
     assert alpha.cost_usd.stdev == pytest.approx(math.sqrt(2))
     # Every trial ran six 60-second stages: elapsed 360 s, no spread.
     assert alpha.elapsed_s is not None
-    assert (alpha.elapsed_s.mean, alpha.elapsed_s.stdev) == (pytest.approx(360.0), 0.0)
+    assert alpha.elapsed_s.mean == pytest.approx(360.0)
+    assert alpha.elapsed_s.stdev == 0.0
     # The paper's token count: input + output + reasoning + cache reads = 1000+100+0+200.
     assert alpha.total_tokens is not None and alpha.total_tokens.mean == pytest.approx(1300)
     # No AEI without a cost: two of the three trials have one.

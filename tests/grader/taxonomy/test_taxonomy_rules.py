@@ -342,7 +342,11 @@ def test_turn_limits_and_aborts(ledger: Ledger, tmp_path: Path) -> None:
     aborted = Scenario(ledger)
     aborted.stage("T0", "open", opened=0)
     aborted.tool_calls([(1, "build", "ok")])
-    aborted.finish(5, status="aborted")
+    write_jsonl(
+        tmp_path / "aborted.jsonl",
+        [claude_api_error("e5", "2026-11-25T10:05:00Z", "Request was aborted.")],
+    )
+    import_claude_code(ledger, aborted.id, tmp_path / "aborted.jsonl")
     stop = diagnose_run(ledger, aborted.id).hard_stop
     assert stop is not None and (stop.rule, stop.charged_to_model) == ("H7", False)
 

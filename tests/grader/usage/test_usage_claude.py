@@ -26,25 +26,21 @@ def run(ledger: Ledger) -> Run:
 
 def _one_response_in_three_lines() -> list[dict[str, object]]:
     """msg_A streamed as thinking, text, tool_use; output grows to its final 420."""
-    common = {"uncached": 12, "cache_read": 40_000, "cache_write": 1_500}
+    msg_a = partial(claude_assistant, "msg_A", uncached=12, cache_read=40_000, cache_write=1_500)
     return [
         claude_user("u-1", "2026-11-25T10:00:00.000Z"),
-        claude_assistant(
-            "msg_A",
+        msg_a(
             uuid="a-1",
             at="2026-11-25T10:00:03.000Z",
             output=8,
             block={"type": "thinking", "thinking": "plan"},
-            **common,
         ),
-        claude_assistant("msg_A", uuid="a-2", at="2026-11-25T10:00:04.000Z", output=150, **common),
-        claude_assistant(
-            "msg_A",
+        msg_a(uuid="a-2", at="2026-11-25T10:00:04.000Z", output=150),
+        msg_a(
             uuid="a-3",
             at="2026-11-25T10:00:05.000Z",
             output=420,
             block={"type": "tool_use", "id": "toolu_1", "name": "mcp__ramp__build", "input": {}},
-            **common,
         ),
         claude_user("u-2", "2026-11-25T10:00:09.000Z", "tool result"),
         claude_assistant(
@@ -164,7 +160,7 @@ def test_bad_lines_are_reported_and_good_ones_kept(
     broken_usage = claude_assistant(
         "msg_2", uuid="a-2", at="2026-11-25T10:00:02Z", uncached=1, output=1
     )
-    broken_usage["message"]["usage"]["output_tokens"] = "many"  # type: ignore[index]
+    broken_usage["message"]["usage"]["output_tokens"] = "many"
     transcript = write_jsonl(
         tmp_path / "t.jsonl",
         [

@@ -126,12 +126,14 @@ def test_cost_sources_reported_priced_mixed_unknown(ledger: Ledger, run: Run) ->
     assert run_usage(ledger, run.id).cost_source == "unknown"  # nothing yet
     report_usage(ledger, run.id, UsageRecord(id="p", at=at, model="gpt-5.4", input_tokens=200_000))
     priced = run_usage(ledger, run.id)
-    assert (priced.cost_usd, priced.cost_source) == (pytest.approx(0.5), "priced")
+    assert priced.cost_usd == pytest.approx(0.5)
+    assert priced.cost_source == "priced"
     report_usage(
         ledger, run.id, UsageRecord(id="r", at=at, model="gpt-5.4", input_tokens=10, cost_usd=0.75)
     )
     mixed = run_usage(ledger, run.id)
-    assert (mixed.cost_usd, mixed.cost_source) == (pytest.approx(1.25), "mixed")
+    assert mixed.cost_usd == pytest.approx(1.25)
+    assert mixed.cost_source == "mixed"
     assert mixed.models[0].cost_source == "mixed"
     report_usage(ledger, run.id, UsageRecord(id="u", at=at, model="mystery-9", input_tokens=10))
     unknown = run_usage(ledger, run.id)
@@ -149,11 +151,8 @@ def test_user_prices_complete_the_total(ledger: Ledger, run: Run, tmp_path: Path
     mine = tmp_path / "prices.toml"
     mine.write_text('[models."mystery-9"]\ninput = 1.5\ncached_input = 0.15\noutput = 6.0\n')
     usage = run_usage(ledger, run.id, load_pricing(mine))
-    assert (usage.cost_usd, usage.cost_source, usage.unpriced_models) == (
-        pytest.approx(3.0),
-        "priced",
-        [],
-    )
+    assert usage.cost_usd == pytest.approx(3.0)
+    assert (usage.cost_source, usage.unpriced_models) == ("priced", [])
     assert usage.pricing_version == f"2026-11-25+{mine.name}"
 
 

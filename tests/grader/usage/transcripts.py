@@ -4,6 +4,7 @@ line by line as the agents write them (shared/reference/mcp-and-agents.md C.3..C
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,12 @@ def new_run(ledger: Ledger, agent: str, model: str) -> Run:
     )
 
 
-def write_jsonl(path: Path, lines: list[dict[str, Any] | str]) -> Path:
+def write_jsonl(path: Path, lines: Sequence[Mapping[str, object] | str]) -> Path:
     """One JSON object per line; a str is written verbatim (a broken line)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as out:
         for line in lines:
-            out.write((line if isinstance(line, str) else json.dumps(line)) + "\n")
+            out.write((line if isinstance(line, str) else json.dumps(dict(line))) + "\n")
     return path
 
 

@@ -56,13 +56,13 @@ class ScriptedResponses(ScriptedEndpoint):
         main_loop = any(exposed_name(c.tool, names) for c in self.script)
         done: set[str] = set()
         outputs: list[str] = []
-        for item in body.get("input") or []:
-            if not isinstance(item, dict):
+        for entry in body.get("input") or []:
+            if not isinstance(entry, dict):
                 continue
-            if item.get("type") == "function_call":
-                done.add(str(item.get("call_id")))
-            elif item.get("type") == "function_call_output":
-                outputs.append(f"{item.get('call_id')}: {item.get('output')}")
+            if entry.get("type") == "function_call":
+                done.add(str(entry.get("call_id")))
+            elif entry.get("type") == "function_call_output":
+                outputs.append(f"{entry.get('call_id')}: {entry.get('output')}")
         if main_loop:
             self.exchange.tool_results[:] = outputs
         item: dict[str, Any] = _message(self.final_text if main_loop else "RAMP compiler run")

@@ -41,7 +41,7 @@ def _context(
         endpoint=endpoint,
         prompt="Build the SysY compiler.",
         ledger_url="sqlite:////x/ledger.sqlite3",
-        **extra,  # type: ignore[arg-type]
+        **extra,
     )
 
 

@@ -252,3 +252,44 @@ def test_gc_removes_orphans_only(sandbox: DockerBackend, client: DockerClient) -
     finally:
         with contextlib.suppress(docker.errors.NotFound):
             orphan.remove(force=True)
+
+
+def test_a_start_that_meets_a_lost_noexec_view_starts_again_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Under load the engine once refused a start because a view's bind source was gone
+    # (cause not pinned down; it could not be provoked on demand). The start then retries
+    # once with fresh views. The engine's refusal is replayed here with the text it gave;
+    # the second start is the real engine's. (The first version of this retry never ran.)
+    from toolchain import SandboxError
+    from toolchain.sandbox import ExecPolicy
+    from toolchain.sandbox import _docker as docker_module
+    from toolchain.sandbox._docker_lifecycle import run_container as real
+
+    seen: list[bool] = []
+
+    def refused_once(*args: object, **kwargs: object) -> object:
+        assert backend._noexec is not None and backend._noexec._made  # views were made
+        seen.append(True)
+        if len(seen) == 1:
+            raise SandboxError(
+                "cannot start the sandbox container: error while creating mount source path "
+                f"'{backend._noexec._made[0]}': mkdir /var/lib/ramp/noexec-views/x: "
+                "no such file or directory"
+            )
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(docker_module, "run_container", refused_once)
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    workspace.chmod(0o777)
+    spec = SPEC.model_copy(update={"exec_policy": ExecPolicy(exec_paths=("/usr",))})
+    backend = DockerBackend(spec, client=_CLIENT)
+    try:
+        backend.start(workspace)
+        result = backend.exec(ExecRequest(argv=["/usr/bin/touch", "/workspace/f"]))
+        assert result.outcome is Outcome.OK, result
+        assert (workspace / "f").is_file()
+    finally:
+        backend.close()
+    assert len(seen) == 2

@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from toolchain.workspace import Workspace, WorkspaceLimits, hand_over_tree
+from toolchain import hand_over_tree
+from toolchain.workspace import Workspace, WorkspaceLimits
 
 UID = GID = 1000
 """The uid the workers run as (the image's sandbox user)."""
@@ -19,7 +20,7 @@ def give(root: Path) -> None:
 
 
 def open_workspace(
-    root: Path, limits: WorkspaceLimits | None = None, *, timeout_s: float = 10.0, **options: bool
+    root: Path, limits: WorkspaceLimits | None = None, *, timeout_s: float = 10.0
 ) -> Workspace:
     give(root)
-    return Workspace(root, uid=UID, gid=GID, limits=limits, timeout_s=timeout_s, **options)
+    return Workspace(root, uid=UID, gid=GID, limits=limits, timeout_s=timeout_s)

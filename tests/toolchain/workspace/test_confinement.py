@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.toolchain.workspace.support import GID, UID, give
+from toolchain import hand_over_tree
 from toolchain._errors import WorkspaceError
-from toolchain.workspace import Workspace, hand_over_tree
+from toolchain.workspace import Workspace
 from toolchain.workspace import _search as search_module
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="confinement needs root")

@@ -12,12 +12,12 @@ import pytest
 
 from tests.toolchain.workspace.support import GID, UID, give
 from toolchain._errors import RampError, WorkspaceLimitError
-from toolchain.workspace import SnapshotError, Workspace, snapshot_tree, tree_hash
+from toolchain.workspace import SnapshotError, SnapshotInfo, Workspace, snapshot_tree, tree_hash
 
 MB = 1 << 20
 
 
-def _snap(root: Path | Workspace, dest: Path, **caps: int) -> object:
+def _snap(root: Path | Workspace, dest: Path, **caps: int) -> SnapshotInfo:
     return snapshot_tree(
         root,
         dest,

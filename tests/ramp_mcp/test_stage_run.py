@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from golden import Split, Stage, build_golden, builtin_corpus
-from ramp_mcp._stage_try import try_stage
+from grader import run_stage
 from tests.support import backend_missing
-from toolchain._manifest import Profile
+from toolchain import Profile
 
 BACKEND = "bwrap"
 PAYLOAD = "CARRIED-7d1e"
@@ -36,14 +36,14 @@ def test_own_input_reaches_t3_in_the_canonical_form(workspace: Path) -> None:
         "carried": PAYLOAD,
         "inner": [{"kind": "FunctionDecl", "name": "main", "loc": {"file": PAYLOAD}}],
     }
-    outcome = try_stage(workspace, BACKEND, Stage.T3, None, json.dumps(tree))
-    assert outcome.ok and PAYLOAD not in outcome.head
-    assert json.loads(outcome.head) == {
+    ran = run_stage(workspace, BACKEND, Stage.T3, None, json.dumps(tree))
+    assert ran.ok and PAYLOAD not in ran.output_head
+    assert json.loads(ran.output_head) == {
         "id": "0x1",
         "kind": "TranslationUnitDecl",
         "inner": [{"id": "0x2", "kind": "FunctionDecl", "name": "main"}],
     }
-    nothing = try_stage(workspace, BACKEND, Stage.T3, None, "[1, 2]")
+    nothing = run_stage(workspace, BACKEND, Stage.T3, None, "[1, 2]")
     assert not nothing.ok and nothing.diagnosis.startswith("no input:")
 
 
@@ -53,5 +53,5 @@ def test_a_public_t1_output_is_judged_as_it_is_handed_on(workspace: Path) -> Non
     answer = workspace / "answer.tokens"
     answer.write_text(golden.artifacts[Stage.T1].read_text() + f"// {PAYLOAD}\n")
     _program(workspace, Stage.T1, '#!/bin/sh\ncp answer.tokens "$2"\n')
-    outcome = try_stage(workspace, BACKEND, Stage.T1, case.name, None)
-    assert outcome.score == 100.0, outcome.diagnosis
+    ran = run_stage(workspace, BACKEND, Stage.T1, case.name, None)
+    assert ran.score == 100.0, ran.diagnosis
