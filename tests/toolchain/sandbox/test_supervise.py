@@ -20,7 +20,14 @@ import pytest
 
 from toolchain.sandbox import Outcome, open_sandbox
 from toolchain.sandbox._capture import CappedStream
-from toolchain.sandbox._supervise import LINGERED_NOTE, SUPERVISION, Stop, Supervision, watch
+from toolchain.sandbox._supervise import (
+    LINGERED_NOTE,
+    SUPERVISION,
+    Stop,
+    Supervision,
+    Watched,
+    watch,
+)
 
 
 class _PipeIO:
@@ -77,6 +84,22 @@ def _start(started: list[subprocess.Popen[bytes]], script: str, cap: int = 1 << 
     return _PipeIO(process, cap)
 
 
+def _watch(
+    io: _PipeIO, *, limit_s: float = 30, stdin: bytes = b"", exited: int | None = None
+) -> Watched:
+    """Watch ``io``'s pipes with no disk cap and no cancellation."""
+    return watch(
+        io,
+        outputs=(io.out_fd,),
+        writer=io.in_fd,
+        stdin=stdin,
+        exited=exited,
+        cancelled=None,
+        deadline=time.monotonic() + limit_s,
+        disk=None,
+    )
+
+
 def test_the_policy_is_one_frozen_set_of_constants() -> None:
     with pytest.raises(pydantic.ValidationError):
         SUPERVISION.drain_s = 60.0  # type: ignore[misc]
@@ -87,16 +110,7 @@ def test_the_policy_is_one_frozen_set_of_constants() -> None:
 def test_an_output_cap_ends_the_watch_at_once(spawn: list[subprocess.Popen[bytes]]) -> None:
     io = _start(spawn, "exec yes", cap=4096)
     started = time.monotonic()
-    seen = watch(
-        io,
-        outputs=(io.out_fd,),
-        writer=io.in_fd,
-        stdin=b"",
-        exited=None,
-        cancelled=None,
-        deadline=started + 30,
-        disk=None,
-    )
+    seen = _watch(io)
     assert seen.stopped is Stop.OUTPUT
     assert seen.ended_at is not None and seen.ended_at - started < 5
     assert io.kills == 1 and io.out.overflowed
@@ -107,16 +121,7 @@ def test_stdin_is_fed_and_output_read_to_the_end(spawn: list[subprocess.Popen[by
     io = _start(spawn, "exec tr a-z A-Z")
     exited = os.pidfd_open(io.process.pid)
     try:
-        seen = watch(
-            io,
-            outputs=(io.out_fd,),
-            writer=io.in_fd,
-            stdin=b"shout\n" * 50_000,
-            exited=exited,
-            cancelled=None,
-            deadline=time.monotonic() + 30,
-            disk=None,
-        )
+        seen = _watch(io, stdin=b"shout\n" * 50_000, exited=exited)
     finally:
         os.close(exited)
     assert seen.stopped is None and seen.notes == []
@@ -129,16 +134,7 @@ def test_an_invisible_exit_is_still_bounded_by_the_time_limit(
     # A remote engine's exit cannot be watched; the output held open must not hold the call.
     io = _start(spawn, "echo started; exec sleep 60")
     started = time.monotonic()
-    seen = watch(
-        io,
-        outputs=(io.out_fd,),
-        writer=io.in_fd,
-        stdin=b"",
-        exited=None,
-        cancelled=None,
-        deadline=started + 1.0,
-        disk=None,
-    )
+    seen = _watch(io, limit_s=1.0)
     assert seen.stopped is Stop.TIMEOUT
     assert 1.0 <= time.monotonic() - started < 5
     assert io.out.text() == "started\n"
