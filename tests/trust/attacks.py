@@ -522,6 +522,64 @@ ATTACKS: tuple[Attack, ...] = (
         "build.sh' only for the missing file)",
         BOTH,
     ),
+    # -- the G6 refactor: one supervision loop, run_stage in the grader, tool errors -----
+    Attack(
+        "closed-outputs-killed-at-time-limit",
+        "processes",
+        "run_command that closes stdout and stderr, leaves a child to write a file later and "
+        "sleeps, with timeout_s=2",
+        "killed at its time limit with everything it started",
+        "timeout at 2.0 s; the child's file never appears",
+        BOTH,
+    ),
+    Attack(
+        "leftover-daemon-dies-with-the-command",
+        "processes",
+        "run_command that exits at once, leaving a `setsid` daemon (outputs closed, or "
+        "holding stdout open) that writes a file later",
+        "the call ends when the command does; nothing it started runs on",
+        "ends in milliseconds; the daemon's file never appears",
+        BOTH,
+    ),
+    Attack(
+        "output-flood-from-children-stopped",
+        "resources",
+        "four `yes` children on stdout, then `yes` on stderr with stdout closed",
+        "stopped at the output cap, nothing runs on",
+        "output-limit within 30 ms; the later write never happens",
+        BOTH,
+    ),
+    Attack(
+        "cancelled-call-kills-everything",
+        "processes",
+        "the client cancels run_command of a command that ignores SIGTERM, closes its outputs "
+        "and starts a child in its own session",
+        "the command and all it started are killed at once",
+        "nothing left in `ps`; no file written afterwards",
+        BOTH,
+    ),
+    Attack(
+        "run-stage-takes-only-a-regular-output",
+        "links",
+        "run_stage of a bin/t0 whose output is a symlink to /etc/shadow, a FIFO or a "
+        "directory, or is rewritten by a daemon after the program ends; a symlink planted in "
+        "/ramp/findings",
+        "only a regular file is taken, as it was when the program ended",
+        "refused as not a regular file; the output head stays the first text; "
+        "`findings-tamper` reported, the link never followed",
+        BOTH,
+    ),
+    Attack(
+        "tool-errors-tell-no-server-detail",
+        "secrets",
+        "15 bad calls: traversal and absolute paths, links to / and /etc/shadow, a cwd "
+        "outside the workspace, unknown cases, locked stages, a bad regex",
+        "each error says what was wrong; none shows a host path, a traceback or the server's "
+        "environment",
+        'as expected; a bad cwd was a bare "Error executing tool" before (now it says the '
+        "cwd must be inside the workspace)",
+        BOTH,
+    ),
     # -- grading's and run_stage's scratch --------------------------------------------------
     Attack(
         "stage-hard-links",

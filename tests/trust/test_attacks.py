@@ -998,6 +998,27 @@ from tests.trust.redteam2_score import (  # noqa: E402
     test_t4_second_mapping_of_measured as test_t4_second_mapping_of_measured,
 )
 
+# The red team on the G6 refactor (the one supervision loop, run_stage in the grader, the
+# tools' error decorator) lives in its own module; collected here.
+from tests.trust.redteam_g6 import (  # noqa: E402
+    test_cancelled_call_kills_everything as test_cancelled_call_kills_everything,
+)
+from tests.trust.redteam_g6 import (  # noqa: E402
+    test_closed_outputs_killed_at_time_limit as test_closed_outputs_killed_at_time_limit,
+)
+from tests.trust.redteam_g6 import (  # noqa: E402
+    test_leftover_daemon_dies_with_the_command as test_leftover_daemon_dies_with_the_command,
+)
+from tests.trust.redteam_g6 import (  # noqa: E402
+    test_output_flood_from_children_stopped as test_output_flood_from_children_stopped,
+)
+from tests.trust.redteam_g6 import (  # noqa: E402
+    test_run_stage_takes_only_a_regular_output as test_run_stage_takes_only_a_regular_output,
+)
+from tests.trust.redteam_g6 import (  # noqa: E402
+    test_tool_errors_tell_no_server_detail as test_tool_errors_tell_no_server_detail,
+)
+
 # The red team's hidden-case channels (per-uid counters, scores, grader errors); collected
 # here, in the order they depend on (the references test reads the inotify run).
 from tests.trust.redteam_hidden import (  # noqa: E402

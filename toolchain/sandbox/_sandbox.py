@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import anyio.to_thread
+from pydantic import ValidationError
 
 from toolchain._engine import engine_available
 from toolchain._errors import SandboxClosedError, SandboxError, SandboxUnavailableError
@@ -94,19 +95,25 @@ class Sandbox(Closing):
         chosen = (limits or self.spec.limits).merged(
             timeout_s=timeout_s, memory_mb=memory_mb, output_bytes=output_bytes
         )
-        request = ExecRequest(
-            argv=None if isinstance(command, str) else tuple(command),
-            shell=command if isinstance(command, str) else None,
-            cwd=cwd,
-            env=dict(env or {}),
-            stdin=stdin.encode() if isinstance(stdin, str) else stdin,
-            stdin_file=stdin_file,
-            stdout_file=stdout_file,
-            stderr_file=stderr_file,
-            create_files=tuple(create_files),
-            clear_env=clear_env,
-            limits=chosen,
-        )
+        try:
+            request = ExecRequest(
+                argv=None if isinstance(command, str) else tuple(command),
+                shell=command if isinstance(command, str) else None,
+                cwd=cwd,
+                env=dict(env or {}),
+                stdin=stdin.encode() if isinstance(stdin, str) else stdin,
+                stdin_file=stdin_file,
+                stdout_file=stdout_file,
+                stderr_file=stderr_file,
+                create_files=tuple(create_files),
+                clear_env=clear_env,
+                limits=chosen,
+            )
+        except ValidationError as exc:
+            # A bad argument (a cwd outside the workspace, say) is the caller's to fix: say
+            # which and why, as every RampError does, not as a model's validation report.
+            problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+            raise SandboxError(f"the command was not run: {problems}") from exc
         return self.backend.exec(request, cancel)
 
     async def aexec(self, command: Sequence[str] | str, **options: object) -> ExecResult:
