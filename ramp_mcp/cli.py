@@ -10,6 +10,7 @@ from golden import golden_group, reference_group
 from ramp_mcp._config_cli import mcp_config_command
 from ramp_mcp._demo_cli import demo_command
 from ramp_mcp._run_agent_cli import run_group
+from ramp_mcp.campaign import campaign_group
 from toolchain import sandbox_group, toolchain_group
 
 __all__ = ["main"]
@@ -31,3 +32,4 @@ main.add_command(mcp_config_command)
 main.add_command(demo_command)
 
 main.add_command(run_group)
+main.add_command(campaign_group)

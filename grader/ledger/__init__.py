@@ -6,6 +6,7 @@ The ledger stores and locks; the grader's stage machine decides.
 
 from __future__ import annotations
 
+from grader.ledger._campaigns import CampaignOpened, CampaignRecords, TrialKey
 from grader.ledger._engine import (
     LEDGER_URL_ENV,
     create_ledger_engine,
@@ -13,6 +14,8 @@ from grader.ledger._engine import (
     parse_ledger_url,
 )
 from grader.ledger._errors import (
+    CampaignChangedError,
+    CampaignNotFoundError,
     LedgerBusyError,
     LedgerConfigError,
     LedgerError,
@@ -24,10 +27,15 @@ from grader.ledger._errors import (
 from grader.ledger._ledger import Ledger, LockedRun
 from grader.ledger._migrate import current_revision, head_revision, upgrade_to, upgrade_to_head
 from grader.ledger._tables import (
+    ATTEMPT_OUTCOMES,
     CASE_MODES,
     COST_SOURCES,
     STAGES,
     USAGE_KINDS,
+    AttemptOutcome,
+    Campaign,
+    CampaignAttempt,
+    CampaignTrial,
     CaseMode,
     CaseResult,
     CostSource,
@@ -41,6 +49,7 @@ from grader.ledger._tables import (
     StageStateName,
     Submission,
     SubmissionStatus,
+    TrialState,
     UsageEvent,
     UsageKind,
     new_run_id,
@@ -48,11 +57,20 @@ from grader.ledger._tables import (
 )
 
 __all__ = [
+    "ATTEMPT_OUTCOMES",
     "CASE_MODES",
     "COST_SOURCES",
     "LEDGER_URL_ENV",
     "STAGES",
     "USAGE_KINDS",
+    "AttemptOutcome",
+    "Campaign",
+    "CampaignAttempt",
+    "CampaignChangedError",
+    "CampaignNotFoundError",
+    "CampaignOpened",
+    "CampaignRecords",
+    "CampaignTrial",
     "CaseMode",
     "CaseResult",
     "CostSource",
@@ -75,6 +93,8 @@ __all__ = [
     "StageStateName",
     "Submission",
     "SubmissionStatus",
+    "TrialKey",
+    "TrialState",
     "UsageEvent",
     "UsageKind",
     "create_ledger_engine",

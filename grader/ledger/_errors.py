@@ -5,6 +5,8 @@ from __future__ import annotations
 from toolchain import RampError
 
 __all__ = [
+    "CampaignChangedError",
+    "CampaignNotFoundError",
     "LedgerBusyError",
     "LedgerConfigError",
     "LedgerError",
@@ -41,3 +43,11 @@ class LedgerIntegrityError(LedgerError):
 
 class RunNotFoundError(LedgerError):
     """The ledger holds no run with the given id."""
+
+
+class CampaignNotFoundError(LedgerError):
+    """The ledger holds no campaign with the given name."""
+
+
+class CampaignChangedError(LedgerError):
+    """A campaign of that name exists in the ledger, made from a different campaign file."""

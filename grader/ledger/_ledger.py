@@ -26,6 +26,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
+from grader.ledger._campaigns import CampaignRecords
 from grader.ledger._engine import (
     BUSY_TIMEOUT_S,
     LEDGER_URL_ENV,
@@ -92,8 +93,10 @@ class LockedRun:
         return state
 
 
-class Ledger(Closing):
-    """A connection to the ledger database. Open it with :meth:`Ledger.open`."""
+class Ledger(CampaignRecords, Closing):
+    """A connection to the ledger database. Open it with :meth:`Ledger.open`.
+
+    The campaign methods (open, claim, finish) come from :class:`CampaignRecords`."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine

@@ -27,11 +27,16 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "ATTEMPT_OUTCOMES",
     "CASE_MODES",
     "COST_SOURCES",
     "METADATA",
     "STAGES",
     "USAGE_KINDS",
+    "AttemptOutcome",
+    "Campaign",
+    "CampaignAttempt",
+    "CampaignTrial",
     "CaseMode",
     "CaseResult",
     "CostSource",
@@ -46,6 +51,7 @@ __all__ = [
     "StageStateName",
     "Submission",
     "SubmissionStatus",
+    "TrialState",
     "UTCDateTime",
     "UsageEvent",
     "UsageKind",
@@ -82,6 +88,20 @@ class SubmissionStatus(StrEnum):
     ERROR = "error"  # refused or failed on the grader's side; recorded in ``error``
 
 
+class TrialState(StrEnum):
+    """Where one trial of a campaign stands (``campaign_trials.state``)."""
+
+    QUEUED = "queued"  # waiting for an attempt (new, or its last attempt's infrastructure failed)
+    RUNNING = "running"  # an attempt is running (``claimed_by`` is the driver running it)
+    GRADED = "graded"  # an attempt went through: ``run_id`` is the run that counts
+    FAILED = "failed"  # every attempt's infrastructure failed: nothing counts
+
+
+# ``ok``: the run went through every stage; ``charged``: it stopped on something charged to
+# the model (it counts all the same); ``infrastructure``: it stopped on something that is not
+# the model's (retried, never counted); ``abandoned``: the driver running it ended first.
+AttemptOutcome = Literal["ok", "charged", "infrastructure", "abandoned"]
+
 CaseMode = Literal["chained", "isolated"]
 UsageKind = Literal["tool_call", "tokens", "error", "cost"]
 CostSource = Literal["reported", "priced"]
@@ -90,6 +110,12 @@ STAGES: Final[tuple[StageName, ...]] = ("T0", "T1", "T2", "T3", "T4", "T5")
 CASE_MODES: Final[tuple[CaseMode, ...]] = ("chained", "isolated")
 USAGE_KINDS: Final[tuple[UsageKind, ...]] = ("tool_call", "tokens", "error", "cost")
 COST_SOURCES: Final[tuple[CostSource, ...]] = ("reported", "priced")
+ATTEMPT_OUTCOMES: Final[tuple[AttemptOutcome, ...]] = (
+    "ok",
+    "charged",
+    "infrastructure",
+    "abandoned",
+)
 
 # Deterministic constraint names on every database, matched by the migration scripts.
 METADATA: Final = MetaData(
@@ -321,3 +347,57 @@ class StageOutput(LedgerModel, table=True):
     case: str
     sha256: str | None = None
     size: int | None = None
+
+
+class Campaign(LedgerModel, table=True):
+    """A campaign (revision 0007): agents x models x trials, made from one campaign file whose
+    parsed form is ``spec`` (JSON text) and whose hash says whether a re-run is the same one."""
+
+    __tablename__ = "campaigns"
+
+    name: str = Field(primary_key=True)
+    spec: str = Field(sa_type=Text)  # JSON text of the parsed campaign file
+    spec_hash: str
+    created_at: datetime = _when()
+
+
+class CampaignTrial(LedgerModel, table=True):
+    """One trial of a campaign: one agent x model x trial index (revision 0007).
+
+    ``run_id`` is the run of the attempt that counts, set once (in a locked transaction) when
+    an attempt goes through; ``attempts`` counts the attempts made so far."""
+
+    __tablename__ = "campaign_trials"
+    __table_args__ = (UniqueConstraint("campaign", "agent", "model", "index"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign: str = Field(foreign_key="campaigns.name", index=True)
+    agent: str
+    model: str
+    index: int
+    state: str = TrialState.QUEUED.value  # a TrialState
+    attempts: int = 0
+    run_id: str | None = Field(default=None, foreign_key="runs.id")
+    claimed_by: str | None = None  # "host:pid" of the driver running its attempt
+    error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = _when()
+    started_at: datetime | None = _when(nullable=True)
+    finished_at: datetime | None = _when(nullable=True)
+
+
+class CampaignAttempt(LedgerModel, table=True):
+    """One attempt at a trial: one agent run (revision 0007). ``outcome`` is None while it
+    runs; ``run_id`` None when it failed before its run was made."""
+
+    __tablename__ = "campaign_attempts"
+    __table_args__ = (UniqueConstraint("trial_id", "attempt"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    trial_id: int = Field(foreign_key="campaign_trials.id", index=True)
+    attempt: int
+    run_id: str | None = Field(default=None, foreign_key="runs.id")
+    outcome: str | None = None  # one of ATTEMPT_OUTCOMES
+    error: str | None = Field(default=None, sa_type=Text)
+    node: str | None = None  # where it ran (host name)
+    started_at: datetime = _when()
+    finished_at: datetime | None = _when(nullable=True)

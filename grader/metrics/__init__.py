@@ -1,6 +1,7 @@
 """RAMP's reward metrics: the paper's tier, Mean Reward, pipeline and pass scores, its
-cohort-relative Agent Efficiency Index (AEI), a stable AEI against fixed budgets, and the
-score-table reader behind ``ramp-grade aei``.
+cohort-relative Agent Efficiency Index (AEI), a stable AEI against fixed budgets, the
+score-table reader behind ``ramp-grade aei``, and the statistics of repeated trials
+(bootstrap intervals, paired comparisons, pass@k / pass^k, a suggested number of trials).
 
 All functions are pure and deterministic; models are frozen and keep full precision (round
 only for presentation, via their ``rounded()`` helpers).
@@ -42,6 +43,17 @@ from grader.metrics._rewards import (
     rewards,
     tier,
 )
+from grader.metrics._stats import (
+    BLOCK_CELLS,
+    Comparison,
+    Interval,
+    Samples,
+    bootstrap_ci,
+    paired_difference,
+    pass_at_k,
+    pass_hat_k,
+    suggested_k,
+)
 from grader.metrics._table import (
     REQUIRED_COLUMNS,
     AeiRow,
@@ -55,6 +67,7 @@ from grader.metrics._table import (
 __all__ = [
     "AFFECTED_BONUS",
     "AFFECTED_PASS_WEIGHT",
+    "BLOCK_CELLS",
     "PAPER_COHORT_MAXIMA",
     "PASS_THRESHOLD",
     "REFERENCE_BUDGETS",
@@ -68,10 +81,13 @@ __all__ = [
     "AeiRow",
     "AeiTable",
     "CohortMaxima",
+    "Comparison",
+    "Interval",
     "MetricsError",
     "ReferenceBudgets",
     "RunEfficiency",
     "RunRewards",
+    "Samples",
     "ScoresError",
     "ScoresLike",
     "StageScores",
@@ -82,15 +98,20 @@ __all__ = [
     "aei_table",
     "affected",
     "as_scores",
+    "bootstrap_ci",
     "cohort_aei",
     "cohort_maxima",
     "mean_reward",
+    "paired_difference",
     "parse_table",
+    "pass_at_k",
+    "pass_hat_k",
     "pass_score",
     "passed",
     "pipeline_score",
     "read_table",
     "rewards",
     "stable_aei",
+    "suggested_k",
     "tier",
 ]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 
 from grader.report import _format as fmt
+from grader.report._campaign import CampaignReport
+from grader.report._campaign_sections import campaign_blocks
 from grader.report._html_assets import SCRIPT, STYLE
 from grader.report._leaderboard import Leaderboard
 from grader.report._model import ReportDocument
@@ -24,7 +26,7 @@ from grader.report._sections import (
     summary_table,
 )
 
-__all__ = ["leaderboard_html", "report_html"]
+__all__ = ["campaign_html", "leaderboard_html", "report_html"]
 
 
 def _e(text: str) -> str:
@@ -150,9 +152,41 @@ def leaderboard_html(board: Leaderboard) -> str:
             f'<p class="meta">{board.runs} run(s), generated {_e(fmt.when(board.generated_at))}'
             "</p>",
             '<section class="card">',
-            _figure("leaderboard", "Mean reward per agent and model (line: min-max over trials)"),
+            _figure(
+                "leaderboard",
+                "Mean reward per agent and model (thin line: min-max over trials; "
+                "error bar: 95% bootstrap interval of the mean)",
+            ),
             *(_block(block, "h2") for block in leaderboard_blocks(board)),
             "</section>",
         ]
     )
     return _page("RAMP leaderboard", body, board.model_dump_json())
+
+
+def campaign_html(report: CampaignReport) -> str:
+    """The campaign report as one page: interval charts drawn from the embedded JSON."""
+    blocks = campaign_blocks(report)
+    body = "".join(
+        [
+            f"<h1>RAMP campaign {_e(report.campaign)}</h1>",
+            f'<p class="meta">generated {_e(fmt.when(report.generated_at))}</p>',
+            '<section class="card">',
+            _block(blocks[0], "h2"),
+            '<div class="charts">',
+            _figure(
+                "intervals",
+                f"Mean reward and stage scores per agent and model: mean with its "
+                f"{report.level:.0%} bootstrap interval (error bar)",
+            ),
+            _figure(
+                "pareto",
+                "Mean cost against mean reward (error bars: both intervals); the line joins "
+                "the rows no other row beats on both",
+            ),
+            "</div>",
+            *(_block(block, "h2") for block in blocks[1:]),
+            "</section>",
+        ]
+    )
+    return _page(f"RAMP campaign {report.campaign}", body, report.model_dump_json())

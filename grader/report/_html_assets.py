@@ -258,12 +258,102 @@ SCRIPT: Final = r"""
         node("line", {x1: x0 + pw * m.min / 100, x2: x0 + pw * m.max / 100, y1: y + bh / 2,
                       y2: y + bh / 2, stroke: "#5d6677", "stroke-width": 1.5,
                       "data-mark": "spread"}, s);
+        hbar(s, x0 + pw * m.ci_low / 100, x0 + pw * m.ci_high / 100, y + bh / 2, 7,
+             "#1d2330", {"data-mark": "ci", "data-low": m.ci_low, "data-high": m.ci_high},
+             "95% interval of the mean " + fmt(m.ci_low, 2) + " to " + fmt(m.ci_high, 2));
       }
       label(s, x0 + pw + 8, y + 13, fmt(m.mean, 1));
     });
     for (var t = 0; t <= 4; t++) {
       var x = x0 + pw * t / 4, y0 = top + rows.length * (bh + 8);
       label(s, x, y0 + 14, String(25 * t), {"text-anchor": "middle"});
+    }
+  }
+
+  var PALETTE = ["#1565c0", "#c62828", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f",
+                 "#5d4037", "#ad1457"];
+  function rowName(r) { return r.agent + " / " + r.model; }
+  function vbar(s, x, y1, y2, cap, color, attrs, text) {
+    var g = node("g", attrs, s);
+    node("line", {x1: x, x2: x, y1: y1, y2: y2, stroke: color, "stroke-width": 1.5}, g);
+    node("line", {x1: x - cap / 2, x2: x + cap / 2, y1: y1, y2: y1, stroke: color}, g);
+    node("line", {x1: x - cap / 2, x2: x + cap / 2, y1: y2, y2: y2, stroke: color}, g);
+    return tip(g, text);
+  }
+  function hbar(s, x1, x2, y, cap, color, attrs, text) {
+    var g = node("g", attrs, s);
+    node("line", {x1: x1, x2: x2, y1: y, y2: y, stroke: color, "stroke-width": 1.5}, g);
+    node("line", {x1: x1, x2: x1, y1: y - cap / 2, y2: y + cap / 2, stroke: color}, g);
+    node("line", {x1: x2, x2: x2, y1: y - cap / 2, y2: y + cap / 2, stroke: color}, g);
+    return tip(g, text);
+  }
+
+  function intervals(host) {
+    var rows = data.rows, metrics = ["mean_reward"].concat(STAGES);
+    var w = 760, h = 300, x0 = 40, y0 = 250, ph = 210, pw = w - x0 - 10;
+    var s = canvas(host, w, h);
+    yAxis(s, x0, y0, ph, 100, 5, pw);
+    var slot = pw / metrics.length, step = (slot - 20) / Math.max(rows.length, 1);
+    metrics.forEach(function (metric, i) {
+      rows.forEach(function (r, j) {
+        var v = metric === "mean_reward" ? r.mean_reward : r.stages[metric];
+        var x = x0 + i * slot + 10 + step * (j + 0.5), color = PALETTE[j % PALETTE.length];
+        var attrs = {"data-mark": "ci", "data-row": rowName(r), "data-metric": metric,
+                     "data-value": v.mean, "data-low": v.ci_low, "data-high": v.ci_high};
+        var text = rowName(r) + " " + metric + ": " + fmt(v.mean, 2) + " [" +
+                   fmt(v.ci_low, 2) + ", " + fmt(v.ci_high, 2) + "] over " + v.n + " trial(s)";
+        vbar(s, x, y0 - ph * v.ci_low / 100, y0 - ph * v.ci_high / 100, 6, color, attrs, text);
+        node("circle", {cx: x, cy: y0 - ph * v.mean / 100, r: 3.5, fill: color}, s);
+      });
+      label(s, x0 + i * slot + slot / 2, y0 + 14, metric === "mean_reward" ? "MR" : metric,
+            {"text-anchor": "middle"});
+    });
+    legend(s, x0, 14, rows.map(function (r, j) {
+      return [rowName(r), PALETTE[j % PALETTE.length]];
+    }));
+  }
+
+  function pareto(host) {
+    var known = data.rows.filter(function (r) { return r.cost_usd !== null; });
+    var w = 560, h = 300, x0 = 50, y0 = 250, ph = 210, pw = w - x0 - 20;
+    var s = canvas(host, w, h);
+    var xmax = niceMax(1.08 * Math.max.apply(null, known.map(function (r) {
+      return r.cost_usd.ci_high; }).concat([0])));
+    yAxis(s, x0, y0, ph, 100, 5, pw);
+    for (var i = 1; i <= 4; i++) {
+      var x = x0 + pw * i / 4;
+      node("line", {x1: x, x2: x, y1: y0, y2: y0 + 4, "class": "axis"}, s);
+      label(s, x, y0 + 16, "$" + Number((xmax * i / 4).toPrecision(3)),
+            {"text-anchor": "middle"});
+    }
+    label(s, x0 + pw / 2, h - 4, "mean cost per trial (USD)", {"text-anchor": "middle"});
+    label(s, 12, 12, "mean reward");
+    function px(c) { return x0 + pw * c / xmax; }
+    function py(v) { return y0 - ph * v / 100; }
+    var front = known.filter(function (r) { return r.on_pareto_front; });
+    front.sort(function (a, b) { return a.cost_usd.mean - b.cost_usd.mean; });
+    if (front.length > 1) {
+      node("polyline", {points: front.map(function (r) {
+        return px(r.cost_usd.mean) + "," + py(r.mean_reward.mean); }).join(" "),
+        fill: "none", stroke: css("--pass"), "stroke-dasharray": "4 3",
+        "data-mark": "front", "data-value": front.length}, s);
+    }
+    data.rows.forEach(function (r, j) {
+      if (r.cost_usd === null) { return; }
+      var color = PALETTE[j % PALETTE.length], cx = px(r.cost_usd.mean);
+      var cy = py(r.mean_reward.mean), m = r.mean_reward, c = r.cost_usd;
+      vbar(s, cx, py(m.ci_low), py(m.ci_high), 6, color, {}, "mean reward interval");
+      hbar(s, px(c.ci_low), px(c.ci_high), cy, 6, color, {}, "cost interval");
+      tip(node("circle", {cx: cx, cy: cy, r: 5, fill: color, stroke: "#fff",
+                          "data-mark": "row", "data-row": rowName(r), "data-value": m.mean,
+                          "data-cost": c.mean, "data-front": r.on_pareto_front ? "yes" : "no"},
+               s),
+          rowName(r) + ": $" + fmt(c.mean, 4) + ", mean reward " + fmt(m.mean, 2) +
+          (r.on_pareto_front ? " (on the Pareto front)" : ""));
+    });
+    if (!known.length) {
+      label(s, x0 + pw / 2, y0 - ph / 2, "no row in this campaign has a known cost",
+            {"text-anchor": "middle", fill: "#9aa3b2"});
     }
   }
 
@@ -275,6 +365,8 @@ SCRIPT: Final = r"""
     else if (kind === "scatter") { scatter(host); }
     else if (kind === "timeline") { timeline(host, run); }
     else if (kind === "leaderboard") { board(host); }
+    else if (kind === "intervals") { intervals(host); }
+    else if (kind === "pareto") { pareto(host); }
   });
   document.body.setAttribute("data-charts-rendered", String(drawn));
 })();

@@ -5,7 +5,8 @@ Per row, over its ``k`` trials (runs):
 * ``mean_reward``, ``pass_score``, ``pipeline_score``, ``aei`` (the paper's, normalised over
   every run on the leaderboard), ``stable_aei``, ``cost_usd``, ``elapsed_s`` and
   ``total_tokens`` are each summarised as a :class:`Spread`: mean, sample standard deviation
-  (``n - 1`` in the denominator; ``None`` for a single value), minimum and maximum. A figure a
+  (``n - 1`` in the denominator; ``None`` for a single value), minimum, maximum and the
+  mean's 95% percentile-bootstrap interval (``ci_low``, ``ci_high``). A figure a
   trial lacks (its cost unknown, so no AEI either) is left out of that figure's spread, whose
   ``n`` then says how many trials it covers.
 * ``pass_hat_k`` (pass^k): the share of the six stages that **every one** of the k trials
@@ -27,7 +28,7 @@ from typing import Annotated, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from grader.ledger import STAGES, Ledger, StageName, utc_now
-from grader.metrics import REFERENCE_BUDGETS, ReferenceBudgets
+from grader.metrics import REFERENCE_BUDGETS, ReferenceBudgets, bootstrap_ci
 from grader.report._errors import ReportError
 from grader.report._metrics import runs_metrics
 from grader.report._model import SCHEMA_VERSION, RunMetrics
@@ -55,25 +56,34 @@ class _Frozen(BaseModel):
 
 
 class Spread(_Frozen):
-    """Mean, sample standard deviation, minimum and maximum of ``n`` values."""
+    """Mean, sample standard deviation, minimum, maximum and the mean's 95% bootstrap
+    interval of ``n`` values."""
 
     n: Annotated[int, Field(ge=1)]
     mean: float
     stdev: float | None = Field(description="sample standard deviation; None when n is 1")
     min: float
     max: float
+    ci_low: float = Field(
+        description="the mean's 95% percentile-bootstrap interval, low end "
+        "(grader.metrics.bootstrap_ci, seed 0); the mean itself when n is 1"
+    )
+    ci_high: float = Field(description="the interval's high end")
 
 
 def spread(values: Sequence[float]) -> Spread | None:
     """The :class:`Spread` of ``values``; ``None`` when there are none."""
     if not values:
         return None
+    interval = bootstrap_ci(values)
     return Spread(
         n=len(values),
         mean=math.fsum(values) / len(values),
         stdev=statistics.stdev(values) if len(values) > 1 else None,
         min=min(values),
         max=max(values),
+        ci_low=interval.ci_low,
+        ci_high=interval.ci_high,
     )
 
 

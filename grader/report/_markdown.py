@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 from grader.ledger import utc_now
 from grader.report import _format as fmt
+from grader.report._campaign import CampaignReport
+from grader.report._campaign_sections import campaign_blocks
 from grader.report._leaderboard import Leaderboard
 from grader.report._model import RunMetrics
 from grader.report._sections import (
@@ -19,7 +21,7 @@ from grader.report._sections import (
     summary_table,
 )
 
-__all__ = ["leaderboard_markdown", "report_markdown"]
+__all__ = ["campaign_markdown", "leaderboard_markdown", "report_markdown"]
 
 
 def _cell(text: str) -> str:
@@ -89,5 +91,13 @@ def leaderboard_markdown(board: Leaderboard) -> str:
     """The leaderboard as one Markdown document."""
     lines = ["# RAMP leaderboard", "", f"_generated {fmt.when(board.generated_at)}_", ""]
     for block in leaderboard_blocks(board):
+        lines.extend(_block(block, "##"))
+    return "\n".join(lines)
+
+
+def campaign_markdown(report: CampaignReport) -> str:
+    """The campaign report as one Markdown document."""
+    lines = [f"# RAMP campaign {_inline(report.campaign)}", ""]
+    for block in campaign_blocks(report):
         lines.extend(_block(block, "##"))
     return "\n".join(lines)

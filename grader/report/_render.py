@@ -9,18 +9,25 @@ from rich.console import RenderableType
 
 from grader.ledger import Ledger, utc_now
 from grader.metrics import REFERENCE_BUDGETS, ReferenceBudgets
+from grader.report._campaign import CampaignReport
 from grader.report._errors import ReportError
-from grader.report._html import leaderboard_html, report_html
+from grader.report._html import campaign_html, leaderboard_html, report_html
 from grader.report._leaderboard import Leaderboard, leaderboard_from_ledger
-from grader.report._markdown import leaderboard_markdown, report_markdown
+from grader.report._markdown import campaign_markdown, leaderboard_markdown, report_markdown
 from grader.report._metrics import runs_metrics
 from grader.report._model import ReportDocument
-from grader.report._term import leaderboard_renderables, render_text, report_renderables
+from grader.report._term import (
+    campaign_renderables,
+    leaderboard_renderables,
+    render_text,
+    report_renderables,
+)
 from grader.usage import PricingTable
 
 __all__ = [
     "FORMATS",
     "Format",
+    "render_campaign_document",
     "render_document",
     "render_leaderboard",
     "render_leaderboard_document",
@@ -30,6 +37,7 @@ __all__ = [
 
 Format = Literal["term", "md", "json", "html"]
 FORMATS: Final[tuple[Format, ...]] = ("term", "md", "json", "html")
+_CAMPAIGN_WIDTH: Final = 200  # the rows table: twelve columns, five of them intervals
 
 
 def report_document(
@@ -74,6 +82,19 @@ def render_leaderboard_document(board: Leaderboard, output_format: str) -> str:
     if output_format == "html":
         return leaderboard_html(board)
     return render_text(leaderboard_renderables(board))
+
+
+def render_campaign_document(report: CampaignReport, output_format: str) -> str:
+    """A campaign report as text in ``output_format`` (``term`` gives plain text, no colour;
+    for colour on a terminal print :func:`campaign_renderables` instead)."""
+    _check(output_format)
+    if output_format == "json":
+        return report.model_dump_json(indent=2) + "\n"
+    if output_format == "md":
+        return campaign_markdown(report)
+    if output_format == "html":
+        return campaign_html(report)
+    return render_text(campaign_renderables(report), width=_CAMPAIGN_WIDTH)
 
 
 def render_report(

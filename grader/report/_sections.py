@@ -311,13 +311,15 @@ def _diagnosis(diagnosis: RunDiagnosis) -> Bullets:
 
 
 def _spread(value: Spread | None, digits: int = 1) -> str:
-    """``mean ± stdev`` over ``[min-max]`` on a second line (one value: just the mean)."""
+    """``mean ± stdev``, then ``CI low-high`` and ``[min-max]`` on lines of their own (one
+    value: just the mean)."""
     if value is None:
         return "-"
     if value.stdev is None:
         return f"{value.mean:.{digits}f}"
     return (
         f"{value.mean:.{digits}f} ± {value.stdev:.{digits}f}\n"
+        f"CI {value.ci_low:.{digits}f}-{value.ci_high:.{digits}f}\n"
         f"[{value.min:.{digits}f}-{value.max:.{digits}f}]"
     )
 
@@ -359,9 +361,9 @@ def leaderboard_blocks(board: Leaderboard) -> list[Block]:
             rows=rows,
             numeric=frozenset({0, 2, 3, 4, 5, 6, 7, 8, 9}),
             note=(
-                f"{board.runs} run(s). Figures: mean ± sample stdev [min-max] over the "
-                "trials; pass^k is the share of stages every trial passed; the cohort AEI is "
-                "normalised over all runs listed."
+                f"{board.runs} run(s). Figures: mean ± sample stdev, CI: the mean's 95% "
+                "bootstrap interval, [min-max] over the trials; pass^k is the share of stages "
+                "every trial passed; the cohort AEI is normalised over all runs listed."
             ),
         )
     ]

@@ -14,6 +14,8 @@ from rich.rule import Rule
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from grader.report._campaign import CampaignReport
+from grader.report._campaign_sections import campaign_blocks
 from grader.report._leaderboard import Leaderboard
 from grader.report._model import RunMetrics
 from grader.report._sections import (
@@ -29,6 +31,7 @@ from grader.report._sections import (
 
 __all__ = [
     "REPORT_WIDTH",
+    "campaign_renderables",
     "leaderboard_renderables",
     "render_text",
     "report_console",
@@ -104,6 +107,11 @@ def report_renderables(runs: Sequence[RunMetrics]) -> list[RenderableType]:
 def leaderboard_renderables(board: Leaderboard) -> list[RenderableType]:
     """The leaderboard as rich tables."""
     return [_block(block) for block in leaderboard_blocks(board)]
+
+
+def campaign_renderables(report: CampaignReport) -> list[RenderableType]:
+    """The campaign report as rich tables, intervals beside each mean."""
+    return [_block(block) for block in campaign_blocks(report)]
 
 
 def render_text(renderables: Sequence[RenderableType], *, width: int = 160) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy import inspect, text
 from grader.ledger import (
     Ledger,
     LedgerMigrationError,
+    TrialKey,
     create_ledger_engine,
     current_revision,
     head_revision,
@@ -69,7 +70,7 @@ def test_a_ledger_written_at_0001_opens_at_head_with_its_data(fresh_url: str) ->
         engine.dispose()
 
     with Ledger.open(fresh_url) as ledger:
-        assert ledger.schema_revision() == head_revision() == "0006"
+        assert ledger.schema_revision() == head_revision() == "0007"
         old = ledger.get_run("r-00000old01")
         assert (old.agent, old.status, old.attempts_per_stage, old.label) == (
             "old-agent",
@@ -117,3 +118,44 @@ def test_migration_scripts_ship_inside_the_package() -> None:
     ]["grader"]
     for script in scripts:
         assert any(fnmatch.fnmatch(script, pattern) for pattern in package_data), script
+
+
+def test_a_ledger_written_at_0006_gains_the_campaign_tables(fresh_url: str) -> None:
+    _prepare(fresh_url)
+    engine = create_ledger_engine(fresh_url)
+    try:
+        upgrade_to(engine, "0006")
+        assert "campaigns" not in inspect(engine).get_table_names()
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO runs (id, created_at, agent, model, workload, config, status,"
+                    " workspace, sandbox, attempts_per_stage, golden_key) VALUES ('r-00000old06',"
+                    " :at, 'old-agent', 'old-model', 'sysy-rv64', '{}', 'finished',"
+                    " '/ws', 'bwrap', 1, 'g-old')"
+                ),
+                {"at": datetime(2026, 12, 1, tzinfo=UTC)},
+            )
+    finally:
+        engine.dispose()
+
+    with Ledger.open(fresh_url) as ledger:
+        assert ledger.schema_revision() == "0007"
+        inspector = inspect(ledger.engine)
+        assert {"campaigns", "campaign_trials", "campaign_attempts"} <= set(
+            inspector.get_table_names()
+        )
+        assert "uq_campaign_trials_campaign_agent_model_index" in {
+            c["name"] for c in inspector.get_unique_constraints("campaign_trials")
+        }
+        # The old run can be the run a campaign trial counts.
+        ledger.open_campaign(
+            "old", spec="{}", spec_hash="h", trials=[TrialKey("old-agent", "old-model", 0)]
+        )
+        (trial,) = ledger.campaign_trials("old")
+        assert trial.id is not None
+        attempt = ledger.claim_trial(trial.id, driver="h:1", node="h")
+        assert attempt is not None and attempt.id is not None
+        counted = ledger.finish_attempt(attempt.id, outcome="ok", run_id="r-00000old06")
+        assert (counted.state, counted.run_id) == ("graded", "r-00000old06")
+        assert ledger.get_run("r-00000old06").status == "finished"

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
 
 from grader.ledger import Ledger
-from grader.report import ReportError, leaderboard_from_ledger, spread
+from grader.metrics import bootstrap_ci
+from grader.report import (
+    ReportError,
+    leaderboard_from_ledger,
+    render_leaderboard_document,
+    spread,
+)
 from tests.grader.report.factory import TokenReport, ToolCall, make_run
 
 # Mean Reward by hand (weights 1,2,2,3,3,4; bonus 1.2 unaffected, 1.0 affected):
@@ -141,3 +148,26 @@ def test_spread_of_one_and_of_none() -> None:
     pair = spread([1.0, 2.0, 3.0, 6.0])
     assert pair is not None
     assert pair.mean == 3.0 and pair.stdev == pytest.approx(math.sqrt((4 + 1 + 0 + 9) / 3))
+
+
+def test_every_spread_carries_the_means_bootstrap_interval(board_ledger: Ledger) -> None:
+    board = leaderboard_from_ledger(board_ledger)
+    alpha, beta = board.rows
+    rewards = [MR_ALL, MR_T5_FAILED, MR_T1_FAILED]
+    interval = bootstrap_ci(rewards)
+    assert (alpha.mean_reward.ci_low, alpha.mean_reward.ci_high) == pytest.approx(
+        (interval.ci_low, interval.ci_high)
+    )
+    assert alpha.mean_reward.min <= alpha.mean_reward.ci_low < alpha.mean_reward.ci_high
+    assert alpha.mean_reward.ci_high <= alpha.mean_reward.max
+    assert alpha.cost_usd is not None
+    costs = bootstrap_ci([1.0, 3.0])
+    assert (alpha.cost_usd.ci_low, alpha.cost_usd.ci_high) == (costs.ci_low, costs.ci_high)
+    # One trial: the interval is the value itself.
+    assert beta.mean_reward.ci_low == beta.mean_reward.ci_high == pytest.approx(MR_BETA)
+    # The JSON keeps every earlier field and adds the interval's two ends.
+    fields = set(json.loads(board.model_dump_json())["rows"][0]["mean_reward"])
+    assert fields == {"n", "mean", "stdev", "min", "max", "ci_low", "ci_high"}
+    shown = f"CI {interval.ci_low:.1f}-{interval.ci_high:.1f}"
+    for output_format in ("term", "md", "html"):
+        assert shown in render_leaderboard_document(board, output_format), output_format
