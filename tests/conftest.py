@@ -1,4 +1,5 @@
-"""Shared fixtures: real sandboxes, real workspaces that uid 1000 can reach."""
+"""Shared fixtures: real sandboxes, real workspaces that uid 1000 can reach, a real
+PostgreSQL (``postgres_server``, from tests/postgres.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.postgres import postgres_server
 from tests.support import reachable_temp_dir
 from toolchain._capped import gc_capped_dirs, mounted_by_this_process, release_capped_dir
+
+__all__ = ["postgres_server"]  # a fixture every test directory may use
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ campaign's own runs as the AEI cohort. Each figure is an :class:`Interval` from
 stage counting 0, as in the paper's rewards. pass@k and pass^k are, for each k from 1 to
 the row's trials, the mean over the six stages of the per-stage estimator (c = trials that
 passed the stage), in percent; at k = trials they equal the leaderboard's pass_at_k and
-pass_hat_k. Comparisons pair two rows' mean rewards by trial index.
+pass_hat_k. Comparisons pair two rows' mean rewards by trial index. Given the campaign's
+``total_trials``, a report that covers fewer says so in ``partial``.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ __all__ = [
     "CampaignReport",
     "CampaignRow",
     "PassAtK",
+    "TrialCoverage",
     "TrialRow",
     "TrialRun",
     "campaign_report",
@@ -121,6 +123,13 @@ class CampaignComparison(_Frozen):
     paired: bool
 
 
+class TrialCoverage(_Frozen):
+    """How many of a campaign's trials a report covers, while some are not graded."""
+
+    graded: Annotated[int, Field(ge=1)]
+    total: Annotated[int, Field(ge=1)]
+
+
 class CampaignReport(_Frozen):
     """A campaign's rows, best mean reward first, and every pair of rows compared."""
 
@@ -134,6 +143,11 @@ class CampaignReport(_Frozen):
     budgets: ReferenceBudgets = REFERENCE_BUDGETS
     rows: list[CampaignRow]
     comparisons: list[CampaignComparison]
+    partial: TrialCoverage | None = Field(
+        default=None,
+        description="set while some of the campaign's trials are not graded (queued, running "
+        "or failed): the rows cover `graded` of its `total` trials; null when all are graded",
+    )
 
 
 class _Stats(_Frozen):
@@ -158,9 +172,12 @@ def campaign_report(
     half_width: float = 5.0,
     pricing: PricingTable | None = None,
     budgets: ReferenceBudgets = REFERENCE_BUDGETS,
+    total_trials: int | None = None,
 ) -> CampaignReport:
-    """The report of campaign ``campaign_name`` from its graded ``trials``."""
+    """The report of campaign ``campaign_name`` from its graded ``trials``; ``total_trials``
+    (the campaign's trials, graded or not) marks a report of fewer as ``partial``."""
     _check_trials(campaign_name, trials)
+    partial = _coverage(campaign_name, len(trials), total_trials)
     run_ids = [trial.run_id for trial in trials]
     metrics = runs_metrics(
         ledger, run_ids, cohort=run_ids, pricing=pricing, budgets=budgets, diagnose=False
@@ -192,7 +209,19 @@ def campaign_report(
             _compare(first, second, mean_rewards, stats)
             for first, second in itertools.combinations(rows, 2)
         ],
+        partial=partial,
     )
+
+
+def _coverage(campaign_name: str, graded: int, total: int | None) -> TrialCoverage | None:
+    if total is not None and total < graded:
+        raise ReportError(
+            f"campaign {campaign_name!r}: {graded} graded trials given but total_trials is "
+            f"{total}; give the campaign's number of trials (graded or not)"
+        )
+    if total is None or total == graded:
+        return None
+    return TrialCoverage(graded=graded, total=total)
 
 
 def _check_trials(campaign_name: str, trials: Sequence[TrialRow]) -> None:

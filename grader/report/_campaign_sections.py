@@ -38,20 +38,28 @@ def row_name(agent: str, model: str) -> str:
 
 def _facts(report: CampaignReport) -> Facts:
     trials = sum(row.trials for row in report.rows)
-    return Facts(
-        title="Campaign",
-        items=[
-            ("name", report.campaign),
-            ("generated", fmt.when(report.generated_at)),
-            ("rows", f"{len(report.rows)} agent x model, {trials} graded trial(s)"),
+    items = [
+        ("name", report.campaign),
+        ("generated", fmt.when(report.generated_at)),
+        ("rows", f"{len(report.rows)} agent x model, {trials} graded trial(s)"),
+    ]
+    if report.partial is not None:
+        items.append(
             (
-                "intervals",
-                f"{report.level:.0%} percentile bootstrap of the mean, "
-                f"{report.resamples:,} resamples, seed {report.seed}",
-            ),
-            ("suggested k aims at", f"mean reward +- {report.half_width:g} points"),
-        ],
+                "partial",
+                f"{report.partial.graded} of {report.partial.total} trials graded; the rest "
+                "are queued, running or failed (see ramp campaign status)",
+            )
+        )
+    items.append(
+        (
+            "intervals",
+            f"{report.level:.0%} percentile bootstrap of the mean, "
+            f"{report.resamples:,} resamples, seed {report.seed}",
+        )
     )
+    items.append(("suggested k aims at", f"mean reward +- {report.half_width:g} points"))
+    return Facts(title="Campaign", items=items)
 
 
 def _rows(report: CampaignReport) -> Table:

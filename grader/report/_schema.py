@@ -106,6 +106,8 @@ readers should ignore fields they do not know.
   lower-or-equal mean cost and a higher-or-equal mean reward. `comparisons`: every pair of
   rows (better row first), `difference` = first - second in mean reward, bootstrapped over
   per-trial-index differences when `paired`, and `inside_noise` when its interval holds 0.
+  `partial` is `{{"graded", "total"}}` while some of the campaign's trials are not graded
+  (queued, running or failed; the rows cover only the graded ones), `null` once all are.
 """
 
 

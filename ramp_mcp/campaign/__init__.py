@@ -2,8 +2,9 @@
 executor, resumable, every trial and attempt recorded in the ledger (issue 18).
 
 A trial is one ``ramp run --agent`` (the same Python API); an attempt whose infrastructure
-failed is retried and never charged to the model. ``ramp campaign run FILE`` and ``ramp
-campaign status NAME`` are :data:`campaign_group`'s commands; other packages add theirs to it.
+failed is retried and never charged to the model. ``ramp campaign run FILE``, ``ramp
+campaign status NAME`` and ``ramp campaign report NAME`` are :data:`campaign_group`'s
+commands.
 """
 
 from ramp_mcp.campaign._agent_call import AgentCall, agent_command
@@ -11,6 +12,8 @@ from ramp_mcp.campaign._cli import campaign_group
 from ramp_mcp.campaign._driver import driver_alive, driver_id, run_campaign
 from ramp_mcp.campaign._errors import CampaignError, CampaignSpecError
 from ramp_mcp.campaign._executor import TRIAL_MEMORY_GIB, Executor, LocalExecutor, local_slots
+from ramp_mcp.campaign._ray import RAY_RESOURCE, RayExecutor, collected_dir
+from ramp_mcp.campaign._report_cli import campaign_report_from_ledger
 from ramp_mcp.campaign._scripted import SCRIPTED_ENTRY, scripted_agent
 from ramp_mcp.campaign._spec import (
     AgentSpec,
@@ -28,6 +31,7 @@ from ramp_mcp.campaign._status import CampaignStatus, TrialView, campaign_status
 from ramp_mcp.campaign._trial import AttemptResult, AttemptTask, agent_argument, run_attempt
 
 __all__ = [
+    "RAY_RESOURCE",
     "SCRIPTED_ENTRY",
     "TRIAL_MEMORY_GIB",
     "AgentCall",
@@ -45,12 +49,15 @@ __all__ = [
     "ExecutorSpec",
     "LocalExecutor",
     "PythonAgent",
+    "RayExecutor",
     "ScriptedAgent",
     "TrialView",
     "agent_argument",
     "agent_command",
     "campaign_group",
+    "campaign_report_from_ledger",
     "campaign_status",
+    "collected_dir",
     "driver_alive",
     "driver_id",
     "load_campaign",

@@ -1,6 +1,5 @@
-"""``ramp campaign``: run a campaign file (resuming it if it ran before) and show where a
-campaign stands. Other commands (``report``) are added to :data:`campaign_group` by the
-modules that provide them."""
+"""``ramp campaign``: run a campaign file (resuming it if it ran before), show where a
+campaign stands, and report it (``report``, from :mod:`ramp_mcp.campaign._report_cli`)."""
 
 from __future__ import annotations
 
@@ -19,7 +18,8 @@ from grader.ledger import (
 )
 from ramp_mcp.campaign._driver import run_campaign
 from ramp_mcp.campaign._errors import CampaignError
-from ramp_mcp.campaign._spec import load_campaign
+from ramp_mcp.campaign._report_cli import report_command
+from ramp_mcp.campaign._spec import ExecutorSpec, load_campaign
 from ramp_mcp.campaign._status import CampaignStatus, campaign_status
 from ramp_mcp.campaign._view import LiveView, status_table, summary_line
 from toolchain import RampError
@@ -53,8 +53,17 @@ def _print(status: CampaignStatus, as_json: bool) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--restart", is_flag=True, help="start again if the file changed since it ran")
 @click.option("--ledger", "ledger_option", default=None, help=_LEDGER_HELP)
+@click.option(
+    "--ray",
+    "ray_address",
+    default=None,
+    metavar="ADDRESS",
+    help='run the trials as Ray tasks on the cluster at ADDRESS ("auto": this machine\'s)',
+)
 @click.option("--json", "as_json", is_flag=True, help="no live view; print the result as JSON")
-def run_command(file: Path, restart: bool, ledger_option: str | None, as_json: bool) -> None:
+def run_command(
+    file: Path, restart: bool, ledger_option: str | None, ray_address: str | None, as_json: bool
+) -> None:
     """Run the campaign in FILE; run it again to resume it (finished trials are kept).
 
     Exit codes: 0 every trial graded, 1 some trial failed on infrastructure after its
@@ -64,6 +73,9 @@ def run_command(file: Path, restart: bool, ledger_option: str | None, as_json: b
     console = Console(stderr=True)
     try:
         spec = load_campaign(file)
+        if ray_address is not None:
+            ray = ExecutorSpec(kind="ray", address=ray_address)
+            spec = spec.model_copy(update={"executor": ray})
         url = ledger_option or spec.ledger or ledger_url()
         if as_json:
             status = run_campaign(spec, ledger_url=url, restart=restart, say=console.print)
@@ -106,3 +118,6 @@ def status_command(name: str, ledger_option: str | None, as_json: bool) -> None:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INFRASTRUCTURE)
     _print(status, as_json)
+
+
+campaign_group.add_command(report_command)

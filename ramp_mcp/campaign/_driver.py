@@ -19,6 +19,7 @@ from grader.ledger import Ledger, TrialKey, TrialState, utc_now
 from ramp_mcp.agents import AgentError, launcher_for
 from ramp_mcp.campaign._errors import CampaignError
 from ramp_mcp.campaign._executor import Executor, LocalExecutor, local_slots
+from ramp_mcp.campaign._ray import RayExecutor
 from ramp_mcp.campaign._spec import CampaignSpec
 from ramp_mcp.campaign._status import CampaignStatus, campaign_status
 from ramp_mcp.campaign._trial import AttemptResult, AttemptTask
@@ -66,12 +67,17 @@ def _trial_keys(spec: CampaignSpec) -> list[TrialKey]:
     ]
 
 
-def _executor_for(spec: CampaignSpec, say: Callable[[str], None]) -> Executor:
+def _executor_for(spec: CampaignSpec, ledger_url: str, say: Callable[[str], None]) -> Executor:
     if spec.executor.kind == "ray":
-        raise CampaignError(
-            f"campaign {spec.name!r} asks for the Ray executor, which this RAMP does not have "
-            'yet: set executor.kind = "local" (or remove [executor]) to run it on this machine'
-        )
+        if ledger_url.startswith("sqlite"):
+            raise CampaignError(
+                f"campaign {spec.name!r} runs on Ray, whose nodes all write to the ledger: "
+                "give one they all reach, a PostgreSQL URL (--ledger "
+                "postgresql+psycopg://USER@HOST/DB, or ledger = ... in the file)"
+            )
+        address = spec.executor.address or "auto"
+        say(f"campaign {spec.name}: trials are Ray tasks on the cluster at {address}")
+        return RayExecutor(address, spec.concurrency)
     slots, clamped = local_slots(spec.concurrency)
     if clamped:
         say(clamped)
@@ -142,7 +148,7 @@ def run_campaign(
     """Run (or resume) campaign ``spec`` on the ledger at ``ledger_url`` until every trial
     is graded or failed; returns where it stands."""
     _check_agents(spec)
-    executor = executor or _executor_for(spec, say)
+    executor = executor or _executor_for(spec, ledger_url, say)
     progress = on_progress or (lambda status: None)
     try:
         with Ledger.open(ledger_url) as ledger:

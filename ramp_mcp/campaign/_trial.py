@@ -13,6 +13,7 @@ import re
 import socket
 import time
 import uuid
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -95,6 +96,11 @@ class AttemptResult(BaseModel):
     error: str | None = None
     node: str
     duration_s: float
+    artifacts: str | None = Field(
+        default=None,
+        description="where the run's agent logs, transcripts and report are on the caller's "
+        "machine (the run's home; a Ray task's come back under campaigns/NAME/runs/RUN)",
+    )
 
 
 def agent_argument(campaign: str, agent: AgentSpec) -> str:
@@ -167,9 +173,11 @@ def run_attempt(task: AttemptTask) -> AttemptResult:
             result = run_agent(_options(task), ramp, say=say)
             outcome, error = _classify(ramp.ledger, result)
         run_id: str | None = result.run_id
+        artifacts: str | None = str(Path(result.agent_dir).parent)
     except Exception as exc:  # noqa: BLE001 - the launcher, engine or ledger failed: not the model
         outcome, error = "infrastructure", f"{type(exc).__name__}: {exc}"
         run_id = next((m.group(1) for t in said if (m := _RUN_SAID.match(t))), None)
+        artifacts = None
     return AttemptResult(
         trial_id=task.trial_id,
         attempt_id=task.attempt_id,
@@ -178,4 +186,5 @@ def run_attempt(task: AttemptTask) -> AttemptResult:
         error=error,
         node=node,
         duration_s=round(time.monotonic() - started, 3),
+        artifacts=artifacts,
     )
