@@ -48,6 +48,7 @@ from grader.report._model import (
     TimelineEntry,
     ToolCallEntry,
 )
+from grader.report._output import write_report
 from grader.report._render import (
     FORMATS,
     Format,
@@ -114,4 +115,5 @@ __all__ = [
     "runs_metrics",
     "schema_markdown",
     "spread",
+    "write_report",
 ]

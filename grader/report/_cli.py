@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +12,7 @@ from rich.console import RenderableType
 
 from grader.ledger import Ledger, LedgerError, RunNotFoundError, RunStatus
 from grader.report._errors import ReportError
+from grader.report._output import write_report
 from grader.report._render import (
     FORMATS,
     render_leaderboard,
@@ -81,17 +80,7 @@ def _emit(text: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
         return
-    target = output.resolve()
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        Path(temporary).replace(target)
-    except OSError as exc:
-        raise ReportError(
-            f"cannot write {output}: {exc.strerror or exc}; choose a writable path for -o"
-        ) from exc
+    write_report(text, output)
     click.echo(f"wrote {output}", err=True)
 
 

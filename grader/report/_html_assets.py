@@ -152,12 +152,8 @@ SCRIPT: Final = r"""
                        ["pass mark 60", css("--pass")]]);
   }
 
-  function scatter(host) {
-    var known = data.runs.filter(function (r) { return r.usage.cost_usd !== null; });
-    var w = 520, h = 280, x0 = 50, y0 = 240, ph = 210, pw = w - x0 - 20;
-    var s = canvas(host, w, h);
-    var xmax = niceMax(1.08 * Math.max.apply(null, known.map(function (r) {
-      return r.usage.cost_usd; }).concat([0])));
+  function costAxes(s, x0, y0, ph, pw, h, xmax, title) {
+    // Mean reward (0..100) up, cost in USD across: the axes of both cost charts.
     yAxis(s, x0, y0, ph, 100, 5, pw);
     for (var i = 1; i <= 4; i++) {
       var x = x0 + pw * i / 4;
@@ -165,8 +161,17 @@ SCRIPT: Final = r"""
       label(s, x, y0 + 16, "$" + Number((xmax * i / 4).toPrecision(3)),
             {"text-anchor": "middle"});
     }
-    label(s, x0 + pw / 2, h - 4, "cost (USD)", {"text-anchor": "middle"});
+    label(s, x0 + pw / 2, h - 4, title, {"text-anchor": "middle"});
     label(s, 12, 12, "mean reward");
+  }
+
+  function scatter(host) {
+    var known = data.runs.filter(function (r) { return r.usage.cost_usd !== null; });
+    var w = 520, h = 280, x0 = 50, y0 = 240, ph = 210, pw = w - x0 - 20;
+    var s = canvas(host, w, h);
+    var xmax = niceMax(1.08 * Math.max.apply(null, known.map(function (r) {
+      return r.usage.cost_usd; }).concat([0])));
+    costAxes(s, x0, y0, ph, pw, h, xmax, "cost (USD)");
     known.forEach(function (r) {
       var cx = x0 + pw * r.usage.cost_usd / xmax, cy = y0 - ph * r.rewards.mean_reward / 100;
       tip(node("circle", {cx: cx, cy: cy, r: 5, fill: css("--reach"), "fill-opacity": 0.75,
@@ -319,15 +324,7 @@ SCRIPT: Final = r"""
     var s = canvas(host, w, h);
     var xmax = niceMax(1.08 * Math.max.apply(null, known.map(function (r) {
       return r.cost_usd.ci_high; }).concat([0])));
-    yAxis(s, x0, y0, ph, 100, 5, pw);
-    for (var i = 1; i <= 4; i++) {
-      var x = x0 + pw * i / 4;
-      node("line", {x1: x, x2: x, y1: y0, y2: y0 + 4, "class": "axis"}, s);
-      label(s, x, y0 + 16, "$" + Number((xmax * i / 4).toPrecision(3)),
-            {"text-anchor": "middle"});
-    }
-    label(s, x0 + pw / 2, h - 4, "mean cost per trial (USD)", {"text-anchor": "middle"});
-    label(s, 12, 12, "mean reward");
+    costAxes(s, x0, y0, ph, pw, h, xmax, "mean cost per trial (USD)");
     function px(c) { return x0 + pw * c / xmax; }
     function py(v) { return y0 - ph * v / 100; }
     var front = known.filter(function (r) { return r.on_pareto_front; });

@@ -9,9 +9,7 @@ and says how many of all its trials that is (``partial``).
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +26,7 @@ from grader.report import (
     campaign_report,
     render_campaign_document,
     report_console,
+    write_report,
 )
 from ramp_mcp.campaign._errors import CampaignError
 from toolchain import RampError
@@ -78,19 +77,7 @@ def _exit_codes() -> Iterator[None]:
 
 
 def _write(text: str, output: Path) -> None:
-    """Write ``text`` to ``output`` whole or not at all (a temporary file, then a rename)."""
-    target = output.resolve()
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        Path(temporary).replace(target)
-    except OSError as exc:
-        raise CampaignError(
-            f"cannot write the report to {output}: {exc.strerror or exc}; give --output a "
-            "writable path"
-        ) from exc
+    write_report(text, output)
     click.echo(f"wrote {output}", err=True)
 
 

@@ -185,4 +185,4 @@ def test_errors_exit_with_advice(made: Made, tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("", encoding="utf-8")
     unwritable = _report("demo", "--format", "md", "--ledger", made.url, "-o", f"{blocker}/r.md")
-    assert unwritable.exit_code == 2 and "give --output a writable path" in unwritable.stderr
+    assert unwritable.exit_code == 2 and "choose a writable path for -o" in unwritable.stderr
