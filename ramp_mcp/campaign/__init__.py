@@ -14,7 +14,7 @@ from ramp_mcp.campaign._errors import CampaignError, CampaignSpecError
 from ramp_mcp.campaign._executor import TRIAL_MEMORY_GIB, Executor, LocalExecutor, local_slots
 from ramp_mcp.campaign._ray import RAY_RESOURCE, RayExecutor, collected_dir
 from ramp_mcp.campaign._report_cli import campaign_report_from_ledger
-from ramp_mcp.campaign._scripted import SCRIPTED_ENTRY, scripted_agent
+from ramp_mcp.campaign._scripted import FLAKY_ENTRY, SCRIPTED_ENTRY, flaky_agent, scripted_agent
 from ramp_mcp.campaign._spec import (
     AgentSpec,
     CampaignSpec,
@@ -31,6 +31,7 @@ from ramp_mcp.campaign._status import CampaignStatus, TrialView, campaign_status
 from ramp_mcp.campaign._trial import AttemptResult, AttemptTask, agent_argument, run_attempt
 
 __all__ = [
+    "FLAKY_ENTRY",
     "RAY_RESOURCE",
     "SCRIPTED_ENTRY",
     "TRIAL_MEMORY_GIB",
@@ -60,6 +61,7 @@ __all__ = [
     "collected_dir",
     "driver_alive",
     "driver_id",
+    "flaky_agent",
     "load_campaign",
     "local_slots",
     "parse_campaign",

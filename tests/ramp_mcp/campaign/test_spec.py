@@ -3,17 +3,21 @@ key path and what is wrong; the hash covers what a trial's result depends on, on
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from golden import Stage
 from ramp_mcp.campaign import (
     CampaignSpecError,
+    PythonAgent,
     ScriptedAgent,
     load_campaign,
     parse_campaign,
 )
+from ramp_mcp.campaign._scripted import FlakyOptions
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "campaigns" / "scripted.toml"
@@ -95,3 +99,21 @@ def test_the_hash_ignores_how_and_where_but_not_what() -> None:
     assert spec.spec_hash() != parse_campaign({**base, "sample": 5}, source="c").spec_hash()
     weaker = {**base, "agents": [{"name": "a", "kind": "scripted", "break_stage": "T2"}]}
     assert spec.spec_hash() != parse_campaign(weaker, source="c").spec_hash()
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "examples" / "campaigns").glob("*.toml")), ids=lambda p: p.name
+)
+def test_every_example_campaign_loads_and_its_python_agents_import(path: Path) -> None:
+    spec = load_campaign(path)
+    for agent in spec.agents:
+        if isinstance(agent, PythonAgent):
+            module, _, function = agent.entry.partition(":")
+            assert callable(getattr(importlib.import_module(module), function))
+
+
+def test_the_flaky_agent_refuses_options_it_does_not_know() -> None:
+    assert FlakyOptions.model_validate({"stage": "T3", "chance": 0.5}).stage == Stage.T3
+    for wrong in ({"stage": "T3", "chance": 2}, {"stage": "T9", "chance": 0}, {"stage": "T3"}):
+        with pytest.raises(ValidationError):
+            FlakyOptions.model_validate(wrong)
