@@ -25,6 +25,7 @@ from grader.ledger._tables import (
     TrialState,
     utc_now,
 )
+from grader.ledger._transitions import move_trial
 
 __all__ = ["CampaignOpened", "CampaignRecords", "TrialKey"]
 
@@ -168,7 +169,8 @@ class CampaignRecords:
                     attempt.error = (
                         f"the campaign driver {trial.claimed_by} ended before this attempt did"
                     )
-                trial.state, trial.claimed_by = TrialState.QUEUED.value, None
+                move_trial(trial, TrialState.QUEUED)
+                trial.claimed_by = None
                 released += 1
         return released
 
@@ -181,7 +183,8 @@ class CampaignRecords:
                 return None
             now = utc_now()
             trial.attempts += 1
-            trial.state, trial.claimed_by = TrialState.RUNNING.value, driver
+            move_trial(trial, TrialState.RUNNING)
+            trial.claimed_by = driver
             trial.started_at = trial.started_at or now
             attempt = CampaignAttempt(
                 trial_id=trial_id, attempt=trial.attempts, node=node, started_at=now
@@ -224,12 +227,15 @@ class CampaignRecords:
                 return trial
             trial.claimed_by = None
             if outcome in _COUNTED and trial.run_id is None and run_id is not None:
-                trial.state, trial.run_id, trial.error = TrialState.GRADED.value, run_id, None
+                move_trial(trial, TrialState.GRADED)
+                trial.run_id, trial.error = run_id, None
                 trial.finished_at = now
             elif retry:
-                trial.state, trial.error = TrialState.QUEUED.value, error
+                move_trial(trial, TrialState.QUEUED)
+                trial.error = error
             else:
-                trial.state, trial.error = TrialState.FAILED.value, error
+                move_trial(trial, TrialState.FAILED)
+                trial.error = error
                 trial.finished_at = now
             return trial
 

@@ -20,13 +20,17 @@ from grader._transitions import (
     move_submission,
 )
 from grader.ledger import (
+    CampaignTrial,
     Ledger,
+    LedgerIntegrityError,
     Run,
     RunStatus,
     StageStateName,
     Submission,
     SubmissionStatus,
+    TrialState,
 )
+from grader.ledger._transitions import TRIAL_MOVES, move_trial
 from toolchain import RampError
 
 _GRADER = Path(__file__).resolve().parents[2] / "grader"
@@ -157,3 +161,19 @@ def test_only_the_transition_module_changes_a_state() -> None:
         for line in _state_writes(ast.parse(path.read_text(), str(path)))
     ]
     assert offenders == []
+
+
+def test_a_campaign_trial_moves_only_by_its_own_table() -> None:
+    assert set(TRIAL_MOVES) == set(TrialState)
+    reachable = {to for moves in TRIAL_MOVES.values() for to in moves}
+    assert reachable == set(TrialState)  # every state can be reached, none is unused
+    trial = CampaignTrial(campaign="c", agent="a", model="m", index=0, state="queued")
+    move_trial(trial, TrialState.RUNNING)
+    move_trial(trial, TrialState.GRADED)
+    assert trial.state == "graded"
+    for to in TrialState:  # graded is final
+        with pytest.raises(LedgerIntegrityError, match="cannot go from graded"):
+            move_trial(trial, to)
+    queued = CampaignTrial(campaign="c", agent="a", model="m", index=1, state="queued")
+    with pytest.raises(LedgerIntegrityError, match="from queued to graded"):
+        move_trial(queued, TrialState.GRADED)

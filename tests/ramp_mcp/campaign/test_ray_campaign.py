@@ -101,7 +101,10 @@ def test_a_lost_ray_node_costs_one_retried_attempt_and_no_score(
         assert driver.returncode == 0, log.read_text()[-4000:] + cluster.log_tail()
         status = json.loads(stdout)
         assert killed > 5  # the raylet, its workers, an agent, its MCP server, a sandbox...
-        _check_ledger(url, status)
+        counted = _check_ledger(url, status)
+        for run_id in counted:  # each run's logs, transcripts and report came back
+            back = cluster_home / "campaigns" / CAMPAIGN / "runs" / run_id
+            assert (back / "report.html").stat().st_size > 0 and (back / "agent").is_dir()
         assert trial_scores(url, CAMPAIGN) == trial_scores(scripted_local.url, CAMPAIGN)
         _check_report(url)
     finally:
@@ -109,8 +112,9 @@ def test_a_lost_ray_node_costs_one_retried_attempt_and_no_score(
         drop_database(url)
 
 
-def _check_ledger(url: str, status: dict[str, object]) -> None:
-    """Six trials graded, each counted once; one attempt lost with the node, retried."""
+def _check_ledger(url: str, status: dict[str, object]) -> list[str]:
+    """Six trials graded, each counted once; one attempt lost with the node, retried.
+    Returns the counted runs."""
     assert status["counts"] == {"queued": 0, "running": 0, "graded": 6, "failed": 0}
     with Ledger.open(url) as ledger:
         trials = ledger.campaign_trials(CAMPAIGN)
@@ -126,6 +130,7 @@ def _check_ledger(url: str, status: dict[str, object]) -> None:
     assert set(ok) == set(counted)
     nodes = {a.node for a in ok.values()}
     assert len(nodes) >= 2 and all("(ray node " in (node or "") for node in nodes), nodes
+    return [run_id for run_id in counted if run_id is not None]
 
 
 def _check_report(url: str) -> None:
