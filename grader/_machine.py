@@ -45,6 +45,7 @@ from grader._grading import (
     CaseOutcome,
     GradeReport,
     GradingError,
+    NoBuildScriptError,
     StageGrade,
     grade_workspace,
     hidden_cases,
@@ -58,6 +59,8 @@ from grader._snapshot import take_snapshot, tree_hash
 from grader._store import OutputStore, StoredOutput
 from grader._transitions import move_run, move_stage, move_submission
 from grader.ledger import (
+    NOT_COPIED,
+    REFUSED,
     CaseResult,
     IntegrityFinding,
     Ledger,
@@ -87,7 +90,13 @@ from toolchain import (
     remove_tree,
 )
 from toolchain.sandbox import gc_cgroups, gc_containers
-from toolchain.workspace import EntryKind, WorkerError, Workspace
+from toolchain.workspace import (
+    EntryKind,
+    UnreadableEntryError,
+    WorkerError,
+    Workspace,
+    WorkspaceTimeoutError,
+)
 
 __all__ = [
     "RunRewardsView",
@@ -104,8 +113,6 @@ __all__ = [
 _log = logging.getLogger(__name__)
 # Failures on the grader's side that give a stage's attempt back; a later one counts.
 _GIVEN_BACK = 2
-# How the error of a submission refused before grading starts (those cost nothing).
-_REFUSED = "refused: "
 # What the stage machine answers a submission recorded meanwhile by another grader.
 _RECORDED = "this submission was recorded meanwhile by another grader; see status"
 # RAMP's installation (its paths are not shown to an agent).
@@ -122,6 +129,16 @@ def grader_failure(stage: Stage) -> str:
         "reference pipeline or a sandbox; the operator finds the detail in the run's ledger "
         "and report)"
     )
+
+
+def _workspace_caused(exc: BaseException) -> bool:
+    """Whether a snapshot failed because of what the workspace holds (no build.sh, an
+    unreadable entry, over its caps): the agent's doing, which the failure taxonomy charges
+    to the model. Anything else (a worker that timed out or died, a full disk, the ledger)
+    is RAMP's, and never lets an agent pass its own failure off as infrastructure."""
+    if isinstance(exc, WorkspaceTimeoutError):
+        return False
+    return isinstance(exc, UnreadableEntryError | WorkspaceLimitError | NoBuildScriptError)
 
 
 class StageRefusedError(GradingError):
@@ -538,7 +555,7 @@ class StageMachine:
                 stage=stage.value,
                 attempt=state.attempts_used + 1,
                 status=SubmissionStatus.ERROR.value,
-                error=_REFUSED + NO_BUILD_SCRIPT,
+                error=REFUSED + NO_BUILD_SCRIPT,
                 created_at=now,
                 finished_at=now,
             )
@@ -623,7 +640,8 @@ class StageMachine:
                 else "the workspace could not be copied, probably because it changed while it "
                 f"was being copied ({type(exc).__name__}); submit again"
             )
-            self._abandon(run_id, stage, submission_id, f"{_REFUSED}{why} ({exc!r})"[:2000])
+            prefix = REFUSED if _workspace_caused(exc) else NOT_COPIED
+            self._abandon(run_id, stage, submission_id, f"{prefix}{why} ({exc!r})"[:2000])
             raise StageRefusedError(f"{stage.value} was not submitted: {why}") from exc
 
     def _grade_claimed(
@@ -714,7 +732,7 @@ class StageMachine:
                     Submission.status == SubmissionStatus.ERROR,
                 )
             ).all()
-        return sum(1 for e in errors if not (e or "").startswith(_REFUSED))
+        return sum(1 for e in errors if not (e or "").startswith((REFUSED, NOT_COPIED)))
 
     def _for_agent(self, text: str) -> str:
         """``text`` without the host's paths: an error may name a directory of RAMP's home,

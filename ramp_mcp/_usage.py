@@ -19,6 +19,7 @@ from mcp_types import CallToolResult
 from pydantic import BaseModel
 
 from grader.ledger import LedgerError, UsageEvent
+from grader.report import printable
 from ramp_mcp._runs import ServerState
 
 __all__ = ["UsageMiddleware"]
@@ -38,6 +39,9 @@ def _is_error(result: HandlerResult) -> bool:
     return isinstance(result, dict) and result.get("isError") is True
 
 
+_TOOL_NAME_MAX = 64  # longer than any tool's name
+
+
 class UsageMiddleware:
     """Records tool calls; ``run_of`` says which run a request acts on (None: unknown)."""
 
@@ -54,7 +58,9 @@ class UsageMiddleware:
             return await call_next(ctx)
         params = ctx.params or {}
         name = params.get("name")
-        tool = name if isinstance(name, str) else None
+        # The name as the agent sent it: an unknown tool's name is the agent's own text, so it
+        # is kept short and printable (reports and the taxonomy's evidence quote it).
+        tool = printable(name)[:_TOOL_NAME_MAX] if isinstance(name, str) else None
         arguments_bytes = _size(params.get("arguments") or {})
         run_id = self._run_of(ctx)
         started = time.monotonic()

@@ -88,6 +88,14 @@ class SubmissionStatus(StrEnum):
     ERROR = "error"  # refused or failed on the grader's side; recorded in ``error``
 
 
+# How ``submissions.error`` begins for a submission stopped before grading started (the
+# attempt is given back, nothing is charged): REFUSED when the workspace itself was the
+# cause (no build.sh, an unreadable file, over its caps: the agent's to fix, and the failure
+# taxonomy charges it to the model); NOT_COPIED when the copying failed on RAMP's side.
+REFUSED: Final = "refused: "
+NOT_COPIED: Final = "not copied: "
+
+
 class TrialState(StrEnum):
     """Where one trial of a campaign stands (``campaign_trials.state``)."""
 

@@ -24,6 +24,7 @@ from grader.report._campaign import (
 )
 from grader.report._cli import leaderboard_command, report_command
 from grader.report._errors import ReportError
+from grader.report._format import printable
 from grader.report._leaderboard import (
     TIER_KEYS,
     Leaderboard,
@@ -101,6 +102,7 @@ __all__ = [
     "leaderboard_command",
     "leaderboard_from_ledger",
     "leaderboard_schema",
+    "printable",
     "render_campaign_document",
     "render_document",
     "render_leaderboard",

@@ -4,10 +4,31 @@ from __future__ import annotations
 
 from datetime import datetime
 
-__all__ = ["count", "duration", "money", "percent", "score", "signed_tier", "when"]
+__all__ = [
+    "count",
+    "duration",
+    "money",
+    "percent",
+    "printable",
+    "score",
+    "signed_tier",
+    "when",
+]
 
 _MINUTE = 60.0
 _HOUR = 3600.0
+
+
+def printable(text: str, *, lines: bool = False) -> str:
+    """``text`` with every character that is not printable (escape sequences, bell,
+    carriage returns; newlines too unless ``lines``) written as its Python escape: text an
+    agent controlled (a tool's name, a file's name quoted in an error) can then neither
+    drive a terminal nor forge lines of a log."""
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() or (lines and ch == "\n") else repr(ch)[1:-1] for ch in text
+    )
 
 
 def score(value: float | None, digits: int = 2) -> str:

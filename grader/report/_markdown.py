@@ -25,13 +25,22 @@ __all__ = ["campaign_markdown", "leaderboard_markdown", "report_markdown"]
 
 
 def _cell(text: str) -> str:
-    """Escape what would break a table cell: pipes, backslashes, newlines."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
+    """A table cell's text: inline-escaped (so an agent's tool name is neither markup, HTML
+    nor a link), lines joined with ``<br>``."""
+    return "<br>".join(_inline(line, special=_CELL_SPECIAL) for line in text.split("\n"))
 
 
-def _inline(text: str) -> str:
-    """Escape text outside tables so names with ``*`` or ``_`` are not taken as emphasis."""
-    return "".join("\\" + ch if ch in "\\`*_[]<>|#" else ch for ch in text)
+_SPECIAL = "\\`*_[]|#"
+_ENTITIES = {"<": "&lt;", ">": "&gt;"}  # what no renderer takes as HTML
+_CELL_SPECIAL = _SPECIAL.replace("#", "")  # a heading only starts a line
+
+
+def _inline(text: str, *, special: str = _SPECIAL) -> str:
+    """Escape text outside tables so names with ``*`` or ``_`` are not taken as emphasis,
+    ``<...>`` as HTML or ``[..](..)`` as a link; control characters are shown escaped."""
+    return "".join(
+        _ENTITIES.get(ch) or ("\\" + ch if ch in special else ch) for ch in fmt.printable(text)
+    )
 
 
 def _table(block: Table, level: str) -> list[str]:

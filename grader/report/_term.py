@@ -16,6 +16,7 @@ from rich.text import Text
 
 from grader.report._campaign import CampaignReport
 from grader.report._campaign_sections import campaign_blocks
+from grader.report._format import printable
 from grader.report._leaderboard import Leaderboard
 from grader.report._model import RunMetrics
 from grader.report._sections import (
@@ -42,11 +43,21 @@ __all__ = [
 REPORT_WIDTH = 120
 
 
+def _shown(value: str) -> str:
+    """A ledger string as the terminal shows it: control characters escaped."""
+    return printable(value, lines=True)
+
+
+def _text(value: str) -> Text:
+    """A ledger string as a renderable: never markup, never a terminal control sequence."""
+    return Text(_shown(value))
+
+
 def _table(block: Table) -> RichTable:
     shown = RichTable(
-        title=Text(block.title),
+        title=_text(block.title),
         title_justify="left",
-        caption=None if block.note is None else Text(block.note),
+        caption=None if block.note is None else _text(block.note),
         box=box.SIMPLE_HEAD,
     )
     for index, column in enumerate(block.columns):
@@ -54,34 +65,34 @@ def _table(block: Table) -> RichTable:
         # table wider than the terminal wraps whole lines instead.
         widest = max([len(column), *(len(row[index]) for row in block.rows)])
         shown.add_column(
-            Text(column),
+            _text(column),
             justify="right" if index in block.numeric else "left",
             no_wrap=widest <= 14,
             min_width=min(widest, 14),
         )
     for row in block.rows:
-        shown.add_row(*(Text(cell) for cell in row))
+        shown.add_row(*(_text(cell) for cell in row))
     return shown
 
 
 def _facts(block: Facts) -> RichTable:
-    shown = RichTable(title=Text(block.title), title_justify="left", show_header=False, box=None)
+    shown = RichTable(title=_text(block.title), title_justify="left", show_header=False, box=None)
     shown.add_column(style="bold")
     shown.add_column()
     for name, value in block.items:
-        shown.add_row(Text(name), Text(value))
+        shown.add_row(_text(name), _text(value))
     return shown
 
 
 def _bullets(block: Bullets) -> RenderableType:
     text = Text()
-    text.append(block.title + "\n", style="bold italic")
+    text.append(_shown(block.title) + "\n", style="bold italic")
     if not block.items:
-        text.append(f"  {block.empty}\n")
+        text.append(f"  {_shown(block.empty)}\n")
     for headline, evidence in block.items:
-        text.append(f"  • {headline}\n", style="bold")
+        text.append(f"  • {_shown(headline)}\n", style="bold")
         for line in evidence:
-            text.append(f"      - {line}\n")
+            text.append(f"      - {_shown(line)}\n")
     return text
 
 
@@ -99,7 +110,7 @@ def report_renderables(runs: Sequence[RunMetrics]) -> list[RenderableType]:
     if len(runs) > 1:
         shown.append(_table(summary_table(runs)))
     for run in runs:
-        shown.append(Rule(Text(run_title(run))))
+        shown.append(Rule(_text(run_title(run))))
         shown.extend(_block(b) for b in run_blocks(run))
     return shown
 

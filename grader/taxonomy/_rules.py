@@ -10,7 +10,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Final
 
-from grader.ledger import STAGES, CaseResult, Submission, UsageEvent
+from grader.ledger import REFUSED, STAGES, CaseResult, Submission, UsageEvent
 from grader.taxonomy._cases import CASE_PRIORITY, CaseClass, case_class, count_classes
 from grader.taxonomy._evidence import RunEvidence
 from grader.taxonomy._models import Category, Failure, Precise
@@ -218,8 +218,12 @@ def hard_stop(ev: RunEvidence) -> Failure | None:
 
 
 def _workspace_caused(submission: Submission) -> bool:
-    """A grading error the submitted workspace caused (it has no build.sh), not the grader."""
-    return "no build.sh" in (submission.error or "")
+    """A submission error the submitted workspace caused (no build.sh, an unreadable entry,
+    over its caps: the stage machine records it as ``REFUSED``), not the grader. Only the
+    stage machine writes that prefix, at the start of the error, before any text the
+    workspace supplied."""
+    error = submission.error or ""
+    return error.startswith(REFUSED) or "no build.sh" in error
 
 
 def _context(ev: RunEvidence, stage: str) -> list[str]:

@@ -16,6 +16,7 @@ import socket
 from collections.abc import Callable
 
 from grader.ledger import Ledger, TrialKey, TrialState, utc_now
+from grader.report import printable
 from ramp_mcp.agents import AgentError, launcher_for
 from ramp_mcp.campaign._errors import CampaignError
 from ramp_mcp.campaign._executor import Executor, LocalExecutor, local_slots
@@ -131,7 +132,7 @@ class _Driver:
                 "trial %d attempt %d: infrastructure failed (%s)%s",
                 result.trial_id,
                 result.attempt_id,
-                result.error,
+                printable(result.error or "no error text"),
                 "; retrying" if retry else "; no retries left",
             )
 

@@ -9,6 +9,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from grader.report import printable
 from ramp_mcp.campaign._status import CampaignStatus
 
 __all__ = ["LiveView", "status_table", "summary_line"]
@@ -27,7 +28,7 @@ def _duration(seconds: float | None) -> str:
 
 def summary_line(status: CampaignStatus) -> Text:
     """``campaign NAME: 2 queued, 1 running, 3 graded, 0 failed | elapsed | ETA``."""
-    line = Text(f"campaign {status.campaign}: ")
+    line = Text(f"campaign {printable(status.campaign)}: ")
     for i, (state, count) in enumerate(status.counts.items()):
         line.append(f"{', ' if i else ''}{count} {state}", style=_STYLES.get(state, ""))
     line.append(
@@ -49,14 +50,15 @@ def status_table(status: CampaignStatus, *, limit: int | None = None) -> Table:
         note = trial.error or ""
         if trial.infrastructure_failures:
             note = f"{trial.infrastructure_failures} infrastructure failure(s) {note}".strip()
+        # Text, never markup: an error quotes what the agent named (tools, files).
         table.add_row(
-            trial.agent,
-            trial.model,
+            Text(printable(trial.agent)),
+            Text(printable(trial.model)),
             str(trial.index),
             Text(trial.state, style=_STYLES.get(trial.state, "")),
             str(trial.attempts),
             trial.run_id or "-",
-            note[:160],
+            Text(printable(note[:160])),
         )
     return table
 

@@ -522,6 +522,68 @@ ATTACKS: tuple[Attack, ...] = (
         "build.sh' only for the missing file)",
         BOTH,
     ),
+    # -- G4 campaigns: one trial's agent against the campaign's result ----------------------
+    Attack(
+        "campaign-unreadable-file-is-charged",
+        "campaigns",
+        "python agent in a campaign: run_command writes build.sh, makes a workspace file "
+        "unreadable (chmod 000) and stops; the harness's closing submission is refused",
+        "charged to the model: one attempt, the trial graded with what it scored",
+        "was H2 'infrastructure': the run thrown away and the trial retried (a free "
+        "re-roll), then failed and left out of every figure. Now the refusal is recorded as "
+        "the workspace's (REFUSED, UnreadableEntryError), H1, charged, one attempt",
+        BOTH,
+    ),
+    Attack(
+        "campaign-reroll-is-not-free",
+        "campaigns",
+        "an agent that reads its shown T0 score, and when it failed makes a file unreadable "
+        "and stops, hoping for a fresh attempt",
+        "one attempt; the bad run counts (T0 0)",
+        "was two attempts, the counted run scoring T0 100; now one attempt, T0 0",
+    ),
+    Attack(
+        "campaign-locked-workspace-is-charged",
+        "campaigns",
+        "chmod 000 on the workspace root itself, then stop",
+        "H1, charged, one attempt",
+        "charged, one attempt (held before and after)",
+    ),
+    Attack(
+        "campaign-status-survives-agent-markup",
+        "campaigns",
+        "a tool named `[/]...` and a file named `[/]...` (quoted in the trial's error)",
+        "`ramp campaign status` shows them as text",
+        "was a rich MarkupError traceback, exit 1; now text (cells are Text, control "
+        "characters escaped)",
+        BOTH,
+    ),
+    Attack(
+        "campaign-live-view-survives-agent-markup",
+        "campaigns",
+        "the same campaign resumed in a terminal (live view)",
+        "the view redraws and the driver ends normally",
+        "was a driver crash at every redraw (each leaving the attempt abandoned, uncounted "
+        "against the retries); now it ends normally",
+        BOTH,
+    ),
+    Attack(
+        "campaign-driver-log-has-no-agent-escapes",
+        "campaigns",
+        "ESC]0;...BEL (window title) and ESC[2J (clear screen) in a tool name and a file name",
+        "no escape sequence of the agent's reaches the operator's terminal",
+        "was raw in the driver's 'infrastructure failed (...)' warning; now escaped "
+        "(grader.report.printable); tool names are stored printable and at most 64 chars",
+        BOTH,
+    ),
+    Attack(
+        "run-reports-carry-no-agent-markup",
+        "reports",
+        "a tool named `<img src=x onerror=...>[c](javascript:...)` plus escape sequences",
+        "the md, term and html reports show it as text",
+        "the Markdown tool table had raw HTML and a link, the terminal report the escapes; "
+        "now md cells escape brackets and use &lt;/&gt;, term text escapes control characters",
+    ),
     # -- the G6 refactor: one supervision loop, run_stage in the grader, tool errors -----
     Attack(
         "closed-outputs-killed-at-time-limit",
@@ -1017,6 +1079,19 @@ NOTES = """## Fixed while building the battery
   trees are walked, copied and removed iteratively by descriptors (`toolchain/_trees.py`);
   the scan reads data extents only. A failure on the grader's side gives the attempt back
   twice per stage; after that it counts, with 0 (`grader/_machine.py`).
+- **campaign-unreadable-file-is-charged**, **campaign-reroll-is-not-free**: a campaign
+  retries an attempt whose infrastructure failed, so an agent that could make its own
+  failure look like the infrastructure's got a free re-roll. A submission refused for what
+  the workspace holds (no build.sh, an unreadable entry, over its caps) is now recorded as
+  the workspace's (`REFUSED`, from the error's type, carried from the confined worker as
+  its own failure kind), and the failure taxonomy charges it to the model; only a copy
+  that failed on RAMP's side (`NOT_COPIED`) is infrastructure.
+- **campaign-status-survives-agent-markup**, **campaign-live-view-survives-agent-markup**,
+  **campaign-driver-log-has-no-agent-escapes**, **run-reports-carry-no-agent-markup**:
+  text an agent chose (a tool's name, a file's name quoted in an error) reached rich as
+  markup, the terminal as escape sequences and Markdown as HTML. Every such string is now
+  rendered as text with its control characters escaped (`grader.report.printable`), and a
+  tool's name is stored printable, at most 64 characters.
 """
 
 

@@ -17,18 +17,31 @@ Seen on 2026-12-05 (commit 8c72c77), both backends:
   likes its work removes its trials from the statistics: survivorship bias on every figure.
   The harness's own grade_open at the end re-submits the open stage and gets the same
   refusal, so the agent need not even submit.
-- Markup / terminal injection (SUCCEEDED). The refused path is quoted raw in the taxonomy's
-  evidence, hence in the attempt's and the trial's ``error``. A name with rich markup
-  (``[/]`` as a directory ``[`` holding a file ``]...``) makes ``ramp campaign status``
-  (and the driver's live view, which renders the same table) die with rich's MarkupError;
-  ESC sequences in the name reach the operator's terminal raw through the driver's
-  ``infrastructure failed (...)`` warning on stderr (even with ``--json``).
+- Markup / terminal injection (SUCCEEDED). The refused path, and the name of any tool the
+  agent calls (an unknown tool's name is recorded as given, unbounded: 100 KB were stored),
+  are quoted raw in the taxonomy's evidence, hence in the attempt's and the trial's
+  ``error``. rich markup there (``[/]``) makes ``ramp campaign status`` die with
+  MarkupError, and the driver's live view too: the driver crashes at its next redraw, its
+  running trials are cancelled, and every restart in a terminal crashes again (only
+  ``--json`` gets on); each crash leaves the attacker's attempt ``abandoned``, which
+  ``infra_retries`` does not count. ESC sequences reach the operator's terminal raw through
+  the driver's ``infrastructure failed (...)`` warning on stderr (even with ``--json``).
+- The run's own reports (SUCCEEDED, older code): the Markdown report's tool table puts an
+  agent's tool name in a cell unescaped (raw HTML, links), the terminal report keeps its
+  escape sequences. The HTML report (what a Ray task ships back) escapes it.
+- Held: a workspace whose root the agent made unreadable is "no build.sh" (H1, charged).
+- Not reachable through MCP: ``interrupted`` (only a KeyboardInterrupt in the attempt's own
+  thread sets it), the transcripts (H3/H7: the agent process's RAMP_USAGE_FILE, not the
+  model), the Ray artifacts (the agent/ directory; the server logs nothing of a tool
+  call's arguments there).
 """
 
 from __future__ import annotations
 
 import atexit
 import json
+import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -45,8 +58,9 @@ from tests.ramp_mcp.campaign.campaign_support import (
     new_home,
     ramp_cli,
 )
-from tests.support import backend_missing
+from tests.support import backend_missing, reachable_temp_dir
 from tests.trust.attacks import BOTH
+from toolchain._capped import remove_tree
 from toolchain._manifest import Profile
 
 _TITLE = "\x1b]0;rt-g4-pwned\x07"  # sets the terminal's title
@@ -266,3 +280,34 @@ def test_campaign_reroll_is_not_free() -> None:
         assert not t0, f"the counted run scored {t0} at T0: the bad run was thrown away"
     finally:
         drop_home(home)
+
+
+def test_run_reports_carry_no_agent_markup() -> None:
+    """The run's own reports (report.html is what a Ray task ships back; md and term are what
+    an operator reads) show an agent-chosen tool name as text: no raw HTML or link in the
+    Markdown, no escape sequence in the terminal text."""
+    _skip_without("bwrap")
+    from grader.report import render_report
+    from tests.trust.session import live_session
+
+    directory = reachable_temp_dir("rt-g4-report-")
+    url = f"sqlite:///{directory / 'ledger.sqlite3'}"
+    home: Path | None = None
+    try:
+        with live_session(url, backend="bwrap", sample=2, agent="rt-g4-report") as s:
+            s.call("<img src=x onerror=alert(1)>[c](javascript:alert(1))" + _TITLE + _CLEAR, {})
+            home = s.workspace.parent
+            run_id = s.run_id
+        with Ledger.open(url) as ledger:
+            md = str(render_report(ledger, [run_id], output_format="md"))
+            term = str(render_report(ledger, [run_id], output_format="term"))
+            page = str(render_report(ledger, [run_id], output_format="html"))
+        # Markdown shows them as text: no tag, and no link (a bracket is escaped).
+        assert "<img src=x" not in md and "&lt;img src=x" in md, md[-2000:]
+        assert not re.search(r"(?<!\\)\]\(javascript:", md), md[-2000:]
+        assert "\x1b]0;" not in term and _CLEAR not in term
+        assert "<img src=x" not in page
+    finally:
+        if home is not None:
+            remove_tree(home)
+        shutil.rmtree(directory, ignore_errors=True)

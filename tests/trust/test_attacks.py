@@ -998,6 +998,30 @@ from tests.trust.redteam2_score import (  # noqa: E402
     test_t4_second_mapping_of_measured as test_t4_second_mapping_of_measured,
 )
 
+# The red team on G4 (campaigns: one trial's agent against the campaign's result, its
+# views and reports) lives in its own module; collected here.
+from tests.trust.redteam_g4 import (  # noqa: E402
+    test_campaign_driver_log_has_no_agent_escapes as test_campaign_driver_log_has_no_agent_escapes,
+)
+from tests.trust.redteam_g4 import (  # noqa: E402
+    test_campaign_live_view_survives_agent_markup as test_campaign_live_view_survives_agent_markup,
+)
+from tests.trust.redteam_g4 import (  # noqa: E402
+    test_campaign_locked_workspace_is_charged as test_campaign_locked_workspace_is_charged,
+)
+from tests.trust.redteam_g4 import (  # noqa: E402
+    test_campaign_reroll_is_not_free as test_campaign_reroll_is_not_free,
+)
+from tests.trust.redteam_g4 import (  # noqa: E402
+    test_campaign_status_survives_agent_markup as test_campaign_status_survives_agent_markup,
+)
+from tests.trust.redteam_g4 import (  # noqa: E402
+    test_campaign_unreadable_file_is_charged as test_campaign_unreadable_file_is_charged,
+)
+from tests.trust.redteam_g4 import (  # noqa: E402
+    test_run_reports_carry_no_agent_markup as test_run_reports_carry_no_agent_markup,
+)
+
 # The red team on the G6 refactor (the one supervision loop, run_stage in the grader, the
 # tools' error decorator) lives in its own module; collected here.
 from tests.trust.redteam_g6 import (  # noqa: E402

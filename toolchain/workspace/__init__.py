@@ -7,6 +7,7 @@ from __future__ import annotations
 from toolchain.workspace._errors import (
     ReadOnlyWorkspaceError,
     SnapshotError,
+    UnreadableEntryError,
     WorkerError,
     WorkspaceTimeoutError,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "SnapshotInfo",
     "TreeEntry",
     "TreeListing",
+    "UnreadableEntryError",
     "WorkerError",
     "Workspace",
     "WorkspaceLimits",

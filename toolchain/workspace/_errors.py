@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from toolchain._errors import WorkspaceError, WorkspaceLimitError
 
-__all__ = ["ReadOnlyWorkspaceError", "SnapshotError", "WorkerError", "WorkspaceTimeoutError"]
+__all__ = [
+    "ReadOnlyWorkspaceError",
+    "SnapshotError",
+    "UnreadableEntryError",
+    "WorkerError",
+    "WorkspaceTimeoutError",
+]
 
 
 class WorkspaceTimeoutError(WorkspaceLimitError):
@@ -21,3 +27,8 @@ class ReadOnlyWorkspaceError(WorkspaceError):
 
 class SnapshotError(WorkspaceError):
     """A workspace could not be copied into a snapshot."""
+
+
+class UnreadableEntryError(SnapshotError):
+    """The workspace holds a file or directory its own uid cannot read: the workspace's
+    doing (its owner's to fix), not the copying's."""

@@ -29,6 +29,7 @@ from toolchain._errors import (
 from toolchain.workspace._errors import (
     ReadOnlyWorkspaceError,
     SnapshotError,
+    UnreadableEntryError,
     WorkerError,
     WorkspaceTimeoutError,
 )
@@ -195,6 +196,7 @@ _FAILURES: dict[str, type[RampError]] = {
     "timeout": WorkspaceTimeoutError,
     "read-only": ReadOnlyWorkspaceError,
     "snapshot": SnapshotError,
+    "unreadable": UnreadableEntryError,
 }
 
 

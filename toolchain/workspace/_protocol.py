@@ -171,7 +171,9 @@ class Call(_Message):
     """Seconds the worker has; it stops walks and searches before then, with a clear error."""
 
 
-FailureKind = Literal["workspace", "outside", "limit", "timeout", "read-only", "snapshot"]
+FailureKind = Literal[
+    "workspace", "outside", "limit", "timeout", "read-only", "snapshot", "unreadable"
+]
 
 
 class Failure(_Message):

@@ -28,7 +28,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from toolchain._errors import WorkspaceError, WorkspaceLimitError
-from toolchain.workspace._errors import SnapshotError, WorkspaceTimeoutError
+from toolchain.workspace._errors import (
+    SnapshotError,
+    UnreadableEntryError,
+    WorkspaceTimeoutError,
+)
 from toolchain.workspace._models import EntryKind, SnapshotInfo
 from toolchain.workspace._names import (
     MAX_COMPONENTS,
@@ -94,7 +98,7 @@ def _listed(tree: Tree, request: SnapshotRequest, deadline: float, budget: float
             raise WorkspaceTimeoutError(f"the snapshot {walker.stopped}; {_FIX}")
         raise WorkspaceLimitError(f"the workspace cannot be copied whole: {walker.stopped}")
     if walker.unreadable:
-        raise SnapshotError(
+        raise UnreadableEntryError(
             f"directory '{show(walker.unreadable[0]) or '.'}' cannot be read (permission "
             "denied); make it readable (chmod u+rx with run_command) and submit again"
         )
@@ -164,7 +168,7 @@ def _send_file(
     try:
         fd = walker.open(child.path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
     except PermissionError as exc:
-        raise SnapshotError(
+        raise UnreadableEntryError(
             f"'{show(child.path)}' cannot be read (permission denied); make it readable "
             "(chmod u+r with run_command) and submit again"
         ) from exc

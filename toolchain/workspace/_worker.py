@@ -33,7 +33,12 @@ from pydantic import BaseModel, ValidationError
 
 from toolchain._errors import PathOutsideWorkspaceError, RampError, WorkspaceLimitError
 from toolchain.workspace import _search
-from toolchain.workspace._errors import ReadOnlyWorkspaceError, SnapshotError, WorkspaceTimeoutError
+from toolchain.workspace._errors import (
+    ReadOnlyWorkspaceError,
+    SnapshotError,
+    UnreadableEntryError,
+    WorkspaceTimeoutError,
+)
 from toolchain.workspace._glob import GlobMatcher
 from toolchain.workspace._isolation import enter_empty_root
 from toolchain.workspace._protocol import (
@@ -100,6 +105,8 @@ def _kind(exc: RampError) -> FailureKind:
         return "timeout"
     if isinstance(exc, ReadOnlyWorkspaceError):
         return "read-only"
+    if isinstance(exc, UnreadableEntryError):
+        return "unreadable"
     if isinstance(exc, SnapshotError):
         return "snapshot"
     if isinstance(exc, WorkspaceLimitError):

@@ -74,7 +74,7 @@ def test_every_format_renders_the_same_figures(two_runs: tuple[Ledger, list[str]
     assert "| T2 | resurrected | 1 | 30.00 | 65.00 |" in markdown
     assert mean_reward in markdown
     assert LABEL in term  # shown as written, not taken as rich markup
-    assert "tricky \\| \\<b\\>label\\</b\\> \\*x\\* \\[/red\\]" in markdown  # escaped
+    assert "tricky \\| &lt;b&gt;label&lt;/b&gt; \\*x\\* \\[/red\\]" in markdown  # escaped
     page = render_document(document, "html")
     assert "<b>label</b>" not in page.split('<script type="application/json"')[0]
     assert "tricky | &lt;b&gt;label&lt;/b&gt; *x* [/red]" in page
