@@ -10,26 +10,18 @@ import click
 from rich.console import Console
 
 from grader.ledger import (
-    CampaignChangedError,
-    CampaignNotFoundError,
     Ledger,
-    LedgerError,
     ledger_url,
 )
 from ramp_mcp.campaign._driver import run_campaign
-from ramp_mcp.campaign._errors import CampaignError
+from ramp_mcp.campaign._exits import EXIT_FAILED_TRIALS, EXIT_INTERRUPTED, exit_codes
 from ramp_mcp.campaign._report_cli import report_command
 from ramp_mcp.campaign._spec import ExecutorSpec, load_campaign
 from ramp_mcp.campaign._status import CampaignStatus, campaign_status
 from ramp_mcp.campaign._view import LiveView, status_table, summary_line
-from toolchain import RampError
 
 __all__ = ["campaign_group"]
 
-EXIT_FAILED_TRIALS = 1
-EXIT_BAD_INPUT = 2
-EXIT_INFRASTRUCTURE = 3
-EXIT_INTERRUPTED = 130
 
 _LEDGER_HELP = "SQLAlchemy URL of the ledger (default: the file's ledger, $RAMP_LEDGER_URL, SQLite)"
 
@@ -72,31 +64,26 @@ def run_command(
     """
     console = Console(stderr=True)
     try:
-        spec = load_campaign(file)
-        if ray_address is not None:
-            ray = ExecutorSpec(kind="ray", address=ray_address)
-            spec = spec.model_copy(update={"executor": ray})
-        url = ledger_option or spec.ledger or ledger_url()
-        if as_json:
-            status = run_campaign(spec, ledger_url=url, restart=restart, say=console.print)
-        else:
-            with LiveView(console) as view:
-                status = run_campaign(
-                    spec,
-                    ledger_url=url,
-                    restart=restart,
-                    on_progress=view.update,
-                    say=console.print,
-                )
+        with exit_codes():
+            spec = load_campaign(file)
+            if ray_address is not None:
+                ray = ExecutorSpec(kind="ray", address=ray_address)
+                spec = spec.model_copy(update={"executor": ray})
+            url = ledger_option or spec.ledger or ledger_url()
+            if as_json:
+                status = run_campaign(spec, ledger_url=url, restart=restart, say=console.print)
+            else:
+                with LiveView(console) as view:
+                    status = run_campaign(
+                        spec,
+                        ledger_url=url,
+                        restart=restart,
+                        on_progress=view.update,
+                        say=console.print,
+                    )
     except KeyboardInterrupt:
         click.echo("interrupted: run the campaign again to resume it", err=True)
         sys.exit(EXIT_INTERRUPTED)
-    except (CampaignChangedError, CampaignError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    except RampError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_INFRASTRUCTURE)
     _print(status, as_json)
     if status.counts["failed"]:
         sys.exit(EXIT_FAILED_TRIALS)
@@ -108,15 +95,8 @@ def run_command(
 @click.option("--json", "as_json", is_flag=True, help="print it as JSON")
 def status_command(name: str, ledger_option: str | None, as_json: bool) -> None:
     """Where campaign NAME stands: its trials, their attempts and the runs that count."""
-    try:
-        with Ledger.open(ledger_option or ledger_url()) as ledger:
-            status = campaign_status(ledger, name)
-    except CampaignNotFoundError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    except LedgerError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_INFRASTRUCTURE)
+    with exit_codes(), Ledger.open(ledger_option or ledger_url()) as ledger:
+        status = campaign_status(ledger, name)
     _print(status, as_json)
 
 

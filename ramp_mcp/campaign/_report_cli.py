@@ -9,18 +9,14 @@ and says how many of all its trials that is (``partial``).
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from grader.ledger import CampaignNotFoundError, Ledger, TrialState, ledger_url
+from grader.ledger import Ledger, TrialState, ledger_url
 from grader.report import (
     FORMATS,
     CampaignReport,
-    ReportError,
     TrialRow,
     campaign_renderables,
     campaign_report,
@@ -29,12 +25,9 @@ from grader.report import (
     write_report,
 )
 from ramp_mcp.campaign._errors import CampaignError
-from toolchain import RampError
+from ramp_mcp.campaign._exits import exit_codes
 
 __all__ = ["campaign_report_from_ledger", "graded_trials", "report_command"]
-
-EXIT_BAD_INPUT = 2
-EXIT_INFRASTRUCTURE = 3
 
 
 def graded_trials(ledger: Ledger, name: str) -> tuple[list[TrialRow], int]:
@@ -60,20 +53,6 @@ def campaign_report_from_ledger(ledger: Ledger, name: str) -> CampaignReport:
             f"`ramp campaign status {name}`"
         )
     return campaign_report(ledger, name, graded, total_trials=total)
-
-
-@contextmanager
-def _exit_codes() -> Iterator[None]:
-    """Bad input (unknown campaign, nothing graded, unwritable output) exits 2; a ledger that
-    cannot be used exits 3; each prints what to do."""
-    try:
-        yield
-    except (CampaignNotFoundError, CampaignError, ReportError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    except RampError as exc:  # LedgerError and the rest: the ledger or the machine
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_INFRASTRUCTURE)
 
 
 def _write(text: str, output: Path) -> None:
@@ -128,7 +107,7 @@ def report_command(
     covers. Exit codes: 0 written, 2 bad input (unknown campaign, no graded trial yet,
     unwritable output), 3 the ledger is unreachable or unusable.
     """
-    with _exit_codes():
+    with exit_codes():
         with Ledger.open(ledger_option or ledger_url()) as ledger:
             report = campaign_report_from_ledger(ledger, name)
         _emit(report, output_format, output)
