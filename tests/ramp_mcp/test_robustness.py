@@ -144,8 +144,12 @@ def test_write_racing_submit_never_corrupts_state(
     # The score is the snapshot's, and the snapshot was not touched after it was taken.
     assert snapshot is not None and snapshot_hash == _tree_hash(Path(snapshot))
     graded_t0 = (Path(snapshot) / "bin" / "t0").read_text()
+    graded_sh = (Path(snapshot) / "build.sh").read_text()
     assert graded_t0 in (GOOD_T0, BROKEN_T0), graded_t0
-    if graded_t0 == BROKEN_T0:
+    assert graded_sh in (BUILD_SH, "exit 1"), graded_sh
+    # The grader runs the snapshot's build.sh before the stage program: a good build.sh
+    # writes a good bin/t0 over a broken one; a failing build.sh fails the stage.
+    if graded_sh == "exit 1":
         assert score == 0.0 and states["T0"] != "passed"
     else:
         assert score == 100.0 and states["T0"] == "passed"
