@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import sys
 import time
 from typing import NoReturn
@@ -21,6 +22,8 @@ from toolchain import RampError
 __all__ = ["epoch_group"]
 
 _err = Console(stderr=True)
+# Seeds below this are for tests and examples: an agent could try them all.
+_GUESSABLE = 1 << 40
 
 
 def _fail(exc: RampError) -> NoReturn:
@@ -58,16 +61,35 @@ def _make_with_progress(seed: int, **options: object) -> EpochView:
 
 
 @epoch_group.command("new")
-@click.option("--seed", type=int, required=True, help="the same seed makes the same epoch")
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=None,
+    help="the same seed makes the same epoch; default: a random 62-bit seed (keep it secret: "
+    "the generator is public, so the seed is the hidden set)",
+)
 @click.option("--functional", type=click.IntRange(min=0), default=100, show_default=True)
 @click.option("--performance", type=click.IntRange(min=0), default=25, show_default=True)
 @click.option("--backend", default="auto", show_default=True)
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="default: CPU count")
 @click.option("--json", "as_json", is_flag=True)
 def new_command(
-    seed: int, functional: int, performance: int, backend: str, jobs: int | None, as_json: bool
+    seed: int | None,
+    functional: int,
+    performance: int,
+    backend: str,
+    jobs: int | None,
+    as_json: bool,
 ) -> None:
-    """Generate, check and build a new epoch of hidden cases from SEED."""
+    """Generate, check and build a new epoch of hidden cases (from --seed, or a random one)."""
+    if seed is None:
+        seed = secrets.randbits(62)
+    elif seed < _GUESSABLE:
+        click.echo(
+            f"warning: seed {seed} can be guessed; an agent that knows the (public) generator "
+            "could make this epoch itself. Leave --seed out for an evaluation.",
+            err=True,
+        )
     try:
         view = _make_with_progress(
             seed, functional=functional, performance=performance, backend=backend, jobs=jobs

@@ -57,8 +57,16 @@ def epochs_root() -> Path:
 
 
 def epoch_id(seed: int, functional: int, performance: int) -> str:
-    """An epoch's id says how it was made: generator version, seed and counts."""
-    return f"g{GENERATOR_VERSION}-s{seed}-f{functional}-p{performance}"
+    """An epoch's id: generator version, counts and a digest of the seed, never the seed.
+
+    The generator is public, so the seed IS the hidden set: whoever knows it can make every
+    program and its outputs. Ids appear in reports and leaderboards; the seed stays in the
+    root-only manifest. The same seed and counts give the same id (and the same epoch).
+    """
+    digest = hashlib.sha256(
+        f"ramp-epoch:{GENERATOR_VERSION}:{seed}:{functional}:{performance}".encode()
+    )
+    return f"g{GENERATOR_VERSION}-f{functional}-p{performance}-{digest.hexdigest()[:12]}"
 
 
 def _checked_id(epoch: str) -> str:

@@ -1,6 +1,6 @@
 """A run on a generated epoch, end to end through MCP: made with `ramp golden epoch new`,
-chosen by `--epoch` or `ramp golden epoch use`, graded on the epoch's hidden cases (the
-ledger records which), reported and ranked per epoch, and out of the agent's reach."""
+chosen by `--epoch`, graded on the epoch's hidden cases (the ledger records which), reported
+and ranked per epoch. Its secrecy is attacked in tests/trust/redteam_g5.py."""
 
 from __future__ import annotations
 
@@ -16,15 +16,15 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
+from golden.epochs import epoch_id
 from grader.ledger import STAGES, Ledger, StageOutput, Submission
 from tests.support import backend_missing, reachable_temp_dir
-from tests.trust.session import live_session
 from toolchain._manifest import Profile
 from toolchain._paths import ramp_home
 
 BIN = Path(sys.executable).parent
 SEED = 21
-EPOCH = f"g1-s{SEED}-f3-p1"
+EPOCH = epoch_id(SEED, 3, 1)
 
 
 def _ramp(home: Path, program: str, *args: str) -> str:
@@ -110,27 +110,3 @@ def test_the_scripted_agent_passes_an_epoch_and_the_run_records_it(home: Path) -
         _ramp(home, "ramp-grade", "leaderboard", "--format", "json", "--epoch", EPOCH)
     )
     assert only["epochs"] == [EPOCH] and [row["agent"] for row in only["rows"]] == ["scripted"]
-
-
-@pytest.mark.parametrize("backend", ["bwrap", "docker"])
-def test_the_epoch_is_out_of_the_agents_reach(home: Path, backend: str) -> None:
-    if backend_missing(backend):
-        pytest.skip(f"{backend} not ready")
-    _ramp(home, "ramp", "golden", "epoch", "use", EPOCH)
-    epoch_dir = home / "epochs" / EPOCH
-    secret = (epoch_dir / "cases" / "gen_f0001.sy").read_text()
-    try:
-        with live_session(_ledger_url(home), backend=backend, sample=None) as session:
-            with Ledger.open(_ledger_url(home)) as ledger:
-                assert ledger.get_run(session.run_id).epoch == EPOCH  # `use` chose it
-            seen = session.sh(
-                f"cat {epoch_dir}/cases/gen_f0001.sy; ls -la {home}/epochs {epoch_dir}; "
-                "find / -xdev -name 'gen_f000*' 2>/dev/null; echo done"
-            )
-    finally:
-        _ramp(home, "ramp", "golden", "epoch", "use", "0")
-    assert seen["stdout"].endswith("done\n"), seen
-    assert "gen_f000" not in seen["stdout"] and secret not in seen["stdout"], seen
-    workspace = Path(session.workspace)
-    for path in workspace.rglob("*"):
-        assert "gen_f" not in path.name, path

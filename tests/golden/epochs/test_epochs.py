@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from golden.epochs import epoch_cases, epoch_manifest
+from golden.epochs import epoch_cases, epoch_id, epoch_manifest
 from golden.generator import FEATURES
 from tests.support import backend_missing, reachable_temp_dir
 from toolchain._manifest import Profile
@@ -27,7 +27,7 @@ from toolchain._paths import ramp_home
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[3]
 SEED, FUNCTIONAL, PERFORMANCE = 11, 3, 1
-EPOCH = f"g1-s{SEED}-f{FUNCTIONAL}-p{PERFORMANCE}"
+EPOCH = epoch_id(SEED, FUNCTIONAL, PERFORMANCE)
 
 
 def _home() -> Path:
@@ -79,6 +79,9 @@ def _tree(directory: Path) -> dict[str, bytes]:
 def test_new_prints_the_epoch_with_absolute_paths(made: tuple[Path, dict[str, Any]]) -> None:
     home, view = made
     assert view["epoch"] == EPOCH and view["seed"] == SEED and view["generator_version"] == 1
+    # The id never shows the seed (whoever knows the seed can make the epoch).
+    assert EPOCH.startswith(f"g1-f{FUNCTIONAL}-p{PERFORMANCE}-") and str(SEED) not in EPOCH
+    assert epoch_id(SEED + 1, FUNCTIONAL, PERFORMANCE) != EPOCH
     directory = Path(view["dir"])
     assert directory == home / "epochs" / EPOCH and directory.is_absolute()
     kinds = [case["kind"] for case in view["cases"]]
