@@ -32,9 +32,17 @@ from golden._stages import (
     case_roles,
     stage_specs,
 )
+from golden.epochs import (
+    BUILTIN_EPOCH,
+    EpochError,
+    current_epoch,
+    epoch_cases,
+    epoch_group,
+)
 
 __all__ = [
     "ARTIFACT_FILES",
+    "BUILTIN_EPOCH",
     "CASE_MOUNT",
     "CONTRACTS_DIR",
     "CORPUS_DIR",
@@ -50,6 +58,7 @@ __all__ = [
     "CaseRole",
     "CorpusError",
     "Environment",
+    "EpochError",
     "GoldenBuild",
     "GoldenBuildError",
     "GoldenManifest",
@@ -62,6 +71,9 @@ __all__ = [
     "builtin_corpus",
     "case_roles",
     "compare",
+    "current_epoch",
+    "epoch_cases",
+    "epoch_group",
     "golden_group",
     "golden_key",
     "load_case_dir",

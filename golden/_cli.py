@@ -16,6 +16,7 @@ from golden._builder import GoldenBuild, build_golden
 from golden._corpus import Case, builtin_corpus, load_case_dir
 from golden._manifest import MANIFEST_PATH, GoldenManifest, compare, key_note, manifest_of
 from golden._solution import reference_workspace
+from golden.epochs import epoch_group
 from toolchain import RampError
 
 __all__ = ["golden_group", "reference_group"]
@@ -60,6 +61,9 @@ def _build_with_progress(cases: tuple[Case, ...], **options: object) -> GoldenBu
 @click.group("golden")
 def golden_group() -> None:
     """The corpus and its golden artifacts (reference outputs of every stage)."""
+
+
+golden_group.add_command(epoch_group)
 
 
 @golden_group.command("list")

@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from golden import Stage, load_case_dir
+from golden import Case, Stage, current_epoch, epoch_cases, load_case_dir
 from golden.scoring import paper_stage_score
 from grader._grading import GradeReport, grade_workspace
 from grader.metrics import rewards
@@ -40,6 +40,14 @@ def parse_stages(text: str) -> list[Stage]:
             raise click.BadParameter(f"{part!r}: a range runs forwards, like T1-T3")
         chosen += [s for s in _STAGES[lo : hi + 1] if s not in chosen]
     return sorted(chosen, key=_STAGES.index)
+
+
+def _cases(cases_dir: Path | None, epoch: str | None) -> tuple[str | None, tuple[Case, ...]]:
+    """What to grade on, and the epoch it is (None for a user's case directory)."""
+    if cases_dir:
+        return None, load_case_dir(cases_dir)
+    chosen = current_epoch() if epoch is None else epoch
+    return chosen, epoch_cases(chosen)
 
 
 def report_json(report: GradeReport, *, with_cases: bool) -> dict[str, object]:
@@ -92,6 +100,12 @@ def report_json(report: GradeReport, *, with_cases: bool) -> dict[str, object]:
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     help="grade on a directory of NAME.sy (+ NAME.in) instead of the hidden set",
 )
+@click.option(
+    "--epoch",
+    default=None,
+    help="grade on this epoch's hidden cases (`ramp golden epoch list`; default: the one "
+    "`ramp golden epoch use` chose, else 0, the built-in corpus)",
+)
 @click.option("--backend", default="auto", show_default=True)
 @click.option("--jobs", type=int, default=None, help="parallel cases (default: CPU count)")
 @click.option("--with-cases", is_flag=True, help="include per-case scores (names the cases)")
@@ -100,6 +114,7 @@ def grade_command(
     workspace: Path,
     stages_text: str,
     cases_dir: Path | None,
+    epoch: str | None,
     backend: str,
     jobs: int | None,
     with_cases: bool,
@@ -110,9 +125,15 @@ def grade_command(
     Exit codes: 0 graded (whatever the scores), 2 bad input, 3 grading infrastructure failed.
     """
     stages = parse_stages(stages_text)
+    if cases_dir and epoch is not None:
+        raise click.UsageError("give --cases or --epoch, not both")
     err = Console(stderr=True)
     try:
-        cases = load_case_dir(cases_dir) if cases_dir else None
+        graded_on, cases = _cases(cases_dir, epoch)
+    except RampError as exc:  # a malformed case directory, an epoch that does not exist
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    try:
         with err.status("grading") as status:
             report = grade_workspace(
                 workspace,
@@ -126,6 +147,7 @@ def grade_command(
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT if "build.sh" in str(exc) or cases_dir else EXIT_INFRASTRUCTURE)
     data = report_json(report, with_cases=with_cases)
+    data["epoch"] = graded_on
     if as_json:
         click.echo(json.dumps(data, indent=1))
         sys.exit(EXIT_GRADED)
@@ -144,7 +166,7 @@ def grade_command(
     console.print(
         f"tier {data['tier']}  mean reward {data['mean_reward']:.2f}  pipeline "
         f"{data['pipeline_score']:.2f}  pass score {data['pass_score']:.2f}  "
-        f"({data['cases']} cases, {data['duration_s']:.0f} s)"
+        f"({data['cases']} cases of epoch {graded_on or '-'}, {data['duration_s']:.0f} s)"
     )
     for row in data["stages"]:  # type: ignore[attr-defined]
         if "chained_paper_score" in row:

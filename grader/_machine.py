@@ -26,10 +26,14 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from golden import (
+    BUILTIN_EPOCH,
     PASS_THRESHOLD,
     Case,
+    EpochError,
     Stage,
     build_golden,
+    current_epoch,
+    epoch_cases,
     golden_key,
 )
 from golden.scoring import CaseCategory
@@ -331,18 +335,22 @@ class StageMachine:
         seed: int | None = None,
         workspace: Path | None = None,
         sample: int | None = None,
+        epoch: str | None = None,
     ) -> Run:
         """A new run with an empty workspace holding the public cases and the contracts.
 
-        ``sample`` grades the run on a fixed, documented subset of that many hidden cases
-        (:func:`sample_cases`) instead of all of them: quicker, and comparable only with runs
-        graded on the same sample.
+        ``epoch`` names the hidden cases that grade it (default: ``ramp golden epoch use``'s
+        choice, else ``0``, the built-in corpus); the run records it. ``sample`` grades the
+        run on a fixed, documented subset of that many of them (:func:`sample_cases`):
+        quicker, and comparable only with runs graded on the same sample of the same epoch.
         """
         if attempts_per_stage < 1:
             raise StageRefusedError("attempts per stage must be at least 1")
+        epoch = current_epoch() if epoch is None else epoch
+        cases = self._epoch_cases(epoch)
         config: dict[str, object] = {"pass_threshold": self.pass_threshold}
         if sample is not None:
-            config["cases"] = [c.name for c in sample_cases(self.cases, sample)]
+            config["cases"] = [c.name for c in sample_cases(cases, sample)]
         run = self.ledger.create_run(
             toolchain_fingerprint=_grading_fingerprint(),
             agent=agent,
@@ -355,6 +363,7 @@ class StageMachine:
             budget_s=budget_s,
             seed=seed,
             config=json.dumps(config),
+            epoch=epoch,
         )
         uid = self._allocate_uid(run.id)
         target = workspace or self.runs_root / run.id / "workspace"
@@ -782,11 +791,21 @@ class StageMachine:
             for case, sha, size in frozen
         }
 
+    def _epoch_cases(self, epoch: str) -> tuple[Case, ...]:
+        """The hidden cases of ``epoch``: this machine's own set for ``0`` (the built-in
+        corpus, or the cases it was given), else the generated epoch's."""
+        return self.cases if epoch == BUILTIN_EPOCH else epoch_cases(epoch)
+
     def _cases_of(self, run: Run) -> tuple[Case, ...]:
+        """What grades ``run``: its epoch's hidden cases, or the sample of them it chose."""
+        try:
+            cases = self._epoch_cases(run.epoch)
+        except EpochError as exc:
+            raise GradingError(f"run {run.id} is graded on epoch {run.epoch}: {exc}") from exc
         chosen = json.loads(run.config or "{}").get("cases")
         if chosen is None:
-            return self.cases
-        by_name = {c.name: c for c in self.cases}
+            return cases
+        by_name = {c.name: c for c in cases}
         missing = [name for name in chosen if name not in by_name]
         if missing:
             raise GradingError(

@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from golden import Stage
+from golden import EpochError, Stage
 from grader._grade_cli import EXIT_BAD_INPUT, EXIT_INFRASTRUCTURE
 from grader._machine import StageMachine, StageRefusedError
 from grader.ledger import Ledger, LedgerError, RunNotFoundError
@@ -41,7 +41,7 @@ def _machine(ledger_url: str | None) -> Iterator[StageMachine]:
     try:
         with Ledger.open(ledger_url) as ledger:
             yield StageMachine(ledger)
-    except RunNotFoundError as exc:
+    except (RunNotFoundError, EpochError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     except StageRefusedError as exc:
@@ -72,6 +72,12 @@ def _machine(ledger_url: str | None) -> Iterator[StageMachine]:
     default=None,
     help="grade on a fixed sample of this many hidden cases (quicker; compare like with like)",
 )
+@click.option(
+    "--epoch",
+    default=None,
+    help="the epoch whose hidden cases grade the run (`ramp golden epoch list`; default: the "
+    "one `ramp golden epoch use` chose, else 0, the built-in corpus)",
+)
 @_ledger_option
 @click.option("--json", "as_json", is_flag=True)
 def create_run_command(
@@ -83,6 +89,7 @@ def create_run_command(
     budget_s: float | None,
     seed: int | None,
     sample: int | None,
+    epoch: str | None,
     ledger_url: str | None,
     as_json: bool,
 ) -> None:
@@ -97,11 +104,12 @@ def create_run_command(
             budget_s=budget_s,
             seed=seed,
             sample=sample,
+            epoch=epoch,
         )
     if as_json:
-        click.echo(json.dumps({"run_id": run.id, "workspace": run.workspace}))
+        click.echo(json.dumps({"run_id": run.id, "workspace": run.workspace, "epoch": run.epoch}))
     else:
-        click.echo(f"run {run.id}: workspace {run.workspace}")
+        click.echo(f"run {run.id}: workspace {run.workspace} (epoch {run.epoch})")
 
 
 @click.command("submit")

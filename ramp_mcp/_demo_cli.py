@@ -58,6 +58,7 @@ class DemoResult(BaseModel):
     run_id: str
     workspace: str
     ledger: str
+    epoch: str
     stages: list[DemoStage]
     tool_calls: int
     wall_s: float
@@ -108,6 +109,11 @@ def _stages(machine: StageMachine, run_id: str) -> list[DemoStage]:
     help="grade on a fixed sample of this many hidden cases; 0: all of them (slower)",
 )
 @click.option(
+    "--epoch",
+    default=None,
+    help="the epoch whose hidden cases grade the run (default: `ramp golden epoch use`'s, else 0)",
+)
+@click.option(
     "--sandbox", type=click.Choice(["auto", "docker", "bwrap"]), default="auto", show_default=True
 )
 @click.option(
@@ -118,6 +124,7 @@ def demo_command(
     break_stage: str | None,
     degrade_stage: str | None,
     sample: int | None,
+    epoch: str | None,
     sandbox: str,
     ledger_url: str | None,
     as_json: bool,
@@ -138,6 +145,7 @@ def demo_command(
                 harness="ramp-demo",
                 sandbox=sandbox,
                 sample=sample or None,
+                epoch=epoch,
             )
         console.print(f"run {run.id}: workspace {run.workspace}")
         plan = ScriptedAgentPlan(
@@ -159,6 +167,7 @@ def demo_command(
         run_id=run.id,
         workspace=run.workspace,
         ledger=url,
+        epoch=run.epoch,
         stages=stages,
         tool_calls=result.tool_calls,
         wall_s=round(time.monotonic() - started, 1),

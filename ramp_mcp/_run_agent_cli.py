@@ -49,6 +49,11 @@ EXIT_INTERRUPTED = 130
     default=None,
     help="grade on a fixed sample of this many hidden cases (quicker; compare like with like)",
 )
+@click.option(
+    "--epoch",
+    default=None,
+    help="the epoch whose hidden cases grade the run (default: `ramp golden epoch use`'s, else 0)",
+)
 @click.option("--seed", type=int, default=None)
 @click.option(
     "--transport",
@@ -88,6 +93,7 @@ def run_group(
     sandbox: str,
     attempts: int,
     sample: int | None,
+    epoch: str | None,
     seed: int | None,
     transport: str,
     agent_args: tuple[str, ...],
@@ -117,6 +123,7 @@ def run_group(
         sandbox=sandbox,
         attempts_per_stage=attempts,
         sample=sample,
+        epoch=epoch,
         seed=seed,
         transport=transport,
         grade_open=not no_grade,

@@ -142,10 +142,12 @@ class Ramp(Closing):
         budget_s: float | None = None,
         seed: int | None = None,
         sample: int | None = None,
+        epoch: str | None = None,
     ) -> RampRun:
         """A new run: a ledger entry, an empty workspace with the public material, a bearer
-        token. ``budget_s`` is its wall-clock budget; ``sample`` grades it on a fixed subset
-        of that many hidden cases (quicker, comparable only with runs on the same sample)."""
+        token. ``budget_s`` is its wall-clock budget; ``epoch`` the hidden cases that grade it
+        (default: ``ramp golden epoch use``'s, else 0); ``sample`` grades it on a fixed subset
+        of that many of them (quicker, comparable only with runs on the same sample)."""
         run = self.machine.create_run(
             agent=agent,
             model=model,
@@ -155,6 +157,7 @@ class Ramp(Closing):
             budget_s=budget_s,
             seed=seed,
             sample=sample,
+            epoch=epoch,
         )
         return RampRun(self, run)
 

@@ -207,6 +207,7 @@ class Ledger(CampaignRecords, Closing):
         run_id: str | None = None,
         created_at: datetime | None = None,
         toolchain_fingerprint: str | None = None,
+        epoch: str = "0",
     ) -> Run:
         """Store a new run and its six stage rows (T0 open, T1..T5 locked)."""
         now = created_at if created_at is not None else utc_now()
@@ -226,6 +227,7 @@ class Ledger(CampaignRecords, Closing):
             status=status,
             created_at=now,
             toolchain_fingerprint=toolchain_fingerprint,
+            epoch=epoch,
         )
         if run_id is not None:
             run.id = run_id

@@ -210,6 +210,8 @@ class Run(LedgerModel, table=True):
     toolchain_fingerprint: str | None = None
     # The run's own unprivileged uid (and gid) for its workspace and sandboxes (revision 0005).
     sandbox_uid: int | None = Field(default=None, unique=True, index=True)
+    # The epoch whose hidden cases grade the run: "0" is the built-in corpus (revision 0008).
+    epoch: str = Field(default="0", index=True, sa_column_kwargs={"server_default": "0"})
 
 
 class StageState(LedgerModel, table=True):

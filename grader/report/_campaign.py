@@ -141,6 +141,11 @@ class CampaignReport(_Frozen):
     seed: int
     half_width: float = Field(description="the mean-reward half-width suggested_k aims at")
     budgets: ReferenceBudgets = REFERENCE_BUDGETS
+    epochs: list[str] = Field(
+        default=[],
+        description="the epochs its trials were graded on: one, unless the "
+        "campaign's runs were graded on different hidden cases (then not comparable)",
+    )
     rows: list[CampaignRow]
     comparisons: list[CampaignComparison]
     partial: TrialCoverage | None = Field(
@@ -204,6 +209,7 @@ def campaign_report(
         seed=seed,
         half_width=half_width,
         budgets=budgets,
+        epochs=sorted({m.run.epoch for m in metrics}),
         rows=rows,
         comparisons=[
             _compare(first, second, mean_rewards, stats)

@@ -42,6 +42,11 @@ def _facts(report: CampaignReport) -> Facts:
         ("name", report.campaign),
         ("generated", fmt.when(report.generated_at)),
         ("rows", f"{len(report.rows)} agent x model, {trials} graded trial(s)"),
+        (
+            "epoch (hidden cases)",
+            ", ".join(report.epochs)
+            + (" (MIXED: rows are not comparable)" if len(report.epochs) > 1 else ""),
+        ),
     ]
     if report.partial is not None:
         items.append(

@@ -156,15 +156,23 @@ def report_command(
     type=click.Choice([status.value for status in RunStatus]),
     help="only runs with this status (repeatable; default: every run)",
 )
+@click.option(
+    "--epoch",
+    default=None,
+    help="only runs graded on this epoch (default: every run; rows never mix epochs, and the "
+    "leaderboard says when its rows come from more than one)",
+)
 @_pricing_option
 def leaderboard_command(
     output_format: str,
     output: Path | None,
     ledger_url: str | None,
     statuses: tuple[str, ...],
+    epoch: str | None,
     pricing_path: Path | None,
 ) -> None:
-    """One row per agent + model + harness: trials, mean and spread, pass^k, cost, time, tiers.
+    """One row per agent + model + harness + epoch: trials, mean and spread, pass^k, cost,
+    time, tiers.
 
     Exit codes: 0 written, 2 bad input (no runs, bad pricing file), 3 ledger unusable.
     """
@@ -173,6 +181,7 @@ def leaderboard_command(
             ledger,
             output_format=output_format,
             statuses=statuses,
+            epoch=epoch,
             pricing=pricing,
             to_terminal=output is None,
         ),

@@ -93,11 +93,12 @@ def tier_key(tier: int) -> str:
 
 
 class LeaderboardRow(_Frozen):
-    """One agent + model + harness over its trials."""
+    """One agent + model + harness over its trials on one epoch."""
 
     agent: str
     model: str
     harness: str | None
+    epoch: str = Field(default="0", description="the epoch every trial of the row was graded on")
     trials: Annotated[int, Field(ge=1)]
     run_ids: list[str]
     mean_reward: Spread
@@ -121,33 +122,51 @@ class Leaderboard(_Frozen):
     generated_at: datetime
     runs: int = Field(description="how many runs the leaderboard covers (its AEI cohort)")
     budgets: ReferenceBudgets = REFERENCE_BUDGETS
+    epochs: list[str] = Field(
+        default=[],
+        description="the epochs of the rows; more than one: rows of different "
+        "epochs were graded on different hidden cases and are not comparable",
+    )
     rows: list[LeaderboardRow]
 
 
 def leaderboard(metrics: Sequence[RunMetrics]) -> Leaderboard:
-    """Aggregate per-run metrics (computed over one cohort) into leaderboard rows."""
-    groups: dict[tuple[str, str, str | None], list[RunMetrics]] = {}
+    """Aggregate per-run metrics (computed over one cohort) into leaderboard rows: one per
+    agent + model + harness + epoch, since runs of two epochs never share a row."""
+    groups: dict[tuple[str, str, str | None, str], list[RunMetrics]] = {}
     for run in metrics:
-        key = (run.run.agent, run.run.model, run.run.harness)
+        key = (run.run.agent, run.run.model, run.run.harness, run.run.epoch)
         groups.setdefault(key, []).append(run)
     rows = [_row(key, trials) for key, trials in groups.items()]
-    rows.sort(key=lambda r: (-r.mean_reward.mean, -r.pass_score.mean, r.agent, r.model))
+    rows.sort(key=lambda r: (r.epoch, -r.mean_reward.mean, -r.pass_score.mean, r.agent, r.model))
     budgets = metrics[0].aei.budgets if metrics else REFERENCE_BUDGETS
-    return Leaderboard(generated_at=utc_now(), runs=len(metrics), budgets=budgets, rows=rows)
+    return Leaderboard(
+        generated_at=utc_now(),
+        runs=len(metrics),
+        budgets=budgets,
+        epochs=sorted({row.epoch for row in rows}),
+        rows=rows,
+    )
 
 
 def leaderboard_from_ledger(
     ledger: Ledger,
     *,
     statuses: Sequence[str] = (),
+    epoch: str | None = None,
     pricing: PricingTable | None = None,
     budgets: ReferenceBudgets = REFERENCE_BUDGETS,
 ) -> Leaderboard:
-    """The leaderboard of every run in ``ledger`` (only those with one of ``statuses``, when
-    given); the paper's AEI is normalised over exactly those runs."""
-    runs = [run.id for run in ledger.list_runs() if not statuses or run.status in statuses]
+    """The leaderboard of every run in ``ledger`` (only those with one of ``statuses``, and
+    of ``epoch``, when given); the paper's AEI is normalised over exactly those runs."""
+    runs = [
+        run.id
+        for run in ledger.list_runs()
+        if (not statuses or run.status in statuses) and (epoch is None or run.epoch == epoch)
+    ]
     if not runs:
         which = f" with status {', '.join(statuses)}" if statuses else ""
+        which += f" of epoch {epoch}" if epoch is not None else ""
         raise ReportError(
             f"the ledger at {ledger.url} holds no runs{which}: create and grade runs first "
             "(`ramp run create`, then submit stages), or point --ledger at another ledger"
@@ -157,8 +176,8 @@ def leaderboard_from_ledger(
     )
 
 
-def _row(key: tuple[str, str, str | None], trials: list[RunMetrics]) -> LeaderboardRow:
-    agent, model, harness = key
+def _row(key: tuple[str, str, str | None, str], trials: list[RunMetrics]) -> LeaderboardRow:
+    agent, model, harness, epoch = key
     k = len(trials)
     by_all = [
         stage
@@ -184,6 +203,7 @@ def _row(key: tuple[str, str, str | None], trials: list[RunMetrics]) -> Leaderbo
         agent=agent,
         model=model,
         harness=harness,
+        epoch=epoch,
         trials=k,
         run_ids=[t.run.run_id for t in trials],
         mean_reward=mean_reward,

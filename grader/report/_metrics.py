@@ -127,6 +127,7 @@ def _build(
             status=run.status,
             sandbox=run.sandbox,
             toolchain=run.toolchain_fingerprint,
+            epoch=run.epoch,
             attempts_per_stage=run.attempts_per_stage,
             budget_s=run.budget_s,
             created_at=run.created_at,

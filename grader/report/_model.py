@@ -69,6 +69,11 @@ class RunIdentity(_Frozen):
         description="the grading toolchain's fingerprint the run was made with (the scoring "
         "packages' versions in the images); runs are comparable when it is equal",
     )
+    epoch: str = Field(
+        default="0",
+        description="the epoch whose hidden cases graded the run (`0`: the built-in corpus); "
+        "runs are comparable only within one epoch",
+    )
     attempts_per_stage: Count
     budget_s: float | None = Field(description="the run's wall-clock budget, if it had one")
     created_at: datetime

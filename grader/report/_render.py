@@ -119,12 +119,13 @@ def render_leaderboard(
     *,
     output_format: str,
     statuses: Sequence[str] = (),
+    epoch: str | None = None,
     pricing: PricingTable | None = None,
     to_terminal: bool = False,
 ) -> str | list[RenderableType]:
     """The leaderboard of the ledger; rich renderables for ``term`` on a terminal, else text."""
     _check(output_format)
-    board = leaderboard_from_ledger(ledger, statuses=statuses, pricing=pricing)
+    board = leaderboard_from_ledger(ledger, statuses=statuses, epoch=epoch, pricing=pricing)
     if output_format == "term" and to_terminal:
         return leaderboard_renderables(board)
     return render_leaderboard_document(board, output_format)

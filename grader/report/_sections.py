@@ -140,6 +140,7 @@ def _identity(run: RunMetrics) -> Facts:
             ("label", ident.label or "-"),
             ("status", ident.status),
             ("sandbox / grading toolchain", f"{ident.sandbox} / {ident.toolchain or 'unknown'}"),
+            ("epoch (hidden cases)", "0 (built-in corpus)" if ident.epoch == "0" else ident.epoch),
             ("created", fmt.when(ident.created_at)),
             ("finished", fmt.when(ident.finished_at)),
             (
@@ -324,12 +325,24 @@ def _spread(value: Spread | None, digits: int = 1) -> str:
     )
 
 
+def _epoch_note(epochs: list[str]) -> str:
+    """Which hidden cases the rows were graded on; a warning when they differ."""
+    if len(epochs) > 1:
+        return (
+            f"These runs MIX EPOCHS ({', '.join(epochs)}): each epoch has its own hidden cases, "
+            "so compare rows only within one epoch. "
+        )
+    return f"Every run was graded on epoch {epochs[0]}. " if epochs else ""
+
+
 def leaderboard_blocks(board: Leaderboard) -> list[Block]:
     """The leaderboard table and how to read it."""
     rows: list[tuple[str, ...]] = [
         (
             str(rank),
-            f"{row.agent} / {row.model}" + (f" / {row.harness}" if row.harness else ""),
+            f"{row.agent} / {row.model}"
+            + (f" / {row.harness}" if row.harness else "")
+            + (f" @ epoch {row.epoch}" if len(board.epochs) > 1 else ""),
             str(row.trials),
             _spread(row.mean_reward),
             _spread(row.pass_score),
@@ -361,7 +374,8 @@ def leaderboard_blocks(board: Leaderboard) -> list[Block]:
             rows=rows,
             numeric=frozenset({0, 2, 3, 4, 5, 6, 7, 8, 9}),
             note=(
-                f"{board.runs} run(s). Figures: mean ± sample stdev, CI: the mean's 95% "
+                _epoch_note(board.epochs)
+                + f"{board.runs} run(s). Figures: mean ± sample stdev, CI: the mean's 95% "
                 "bootstrap interval, [min-max] over the trials; pass^k is the share of stages "
                 "every trial passed; the cohort AEI is normalised over all runs listed."
             ),

@@ -38,6 +38,7 @@ class AgentRunOptions(BaseModel):
     sandbox: Literal["auto", "docker", "bwrap"] = "auto"
     attempts_per_stage: int = Field(default=1, ge=1)
     sample: int | None = Field(default=None, ge=1)
+    epoch: str | None = Field(default=None, description="default: `ramp golden epoch use`'s")
     seed: int | None = None
     transport: Literal["stdio", "http"] = "stdio"
     grade_open: bool = Field(default=True, description="grade the stage left open at the end")
@@ -125,6 +126,7 @@ def run_agent(
         budget_s=options.budget_s,
         seed=options.seed,
         sample=options.sample,
+        epoch=options.epoch,
     )
     say(f"run {run.id}: workspace {run.workspace}")
     agent_dir = run.home / "agent"

@@ -15,6 +15,7 @@ import os
 import socket
 from collections.abc import Callable
 
+from golden import EpochError, epoch_cases
 from grader.ledger import Ledger, TrialKey, TrialState, utc_now
 from grader.report import printable
 from ramp_mcp.agents import AgentError, launcher_for
@@ -57,6 +58,15 @@ def _check_agents(spec: CampaignSpec) -> None:
             launcher_for(target).locate()
         except AgentError as exc:
             raise CampaignError(f"agent {agent.name!r} of campaign {spec.name!r}: {exc}") from exc
+
+
+def _check_epoch(spec: CampaignSpec) -> None:
+    """The campaign's epoch is on this machine before any trial starts (on Ray, each node
+    needs it too: made there from the same seed, it is the same bytes)."""
+    try:
+        epoch_cases(spec.epoch)
+    except EpochError as exc:
+        raise CampaignError(f"campaign {spec.name!r} names epoch {spec.epoch}: {exc}") from exc
 
 
 def _trial_keys(spec: CampaignSpec) -> list[TrialKey]:
@@ -149,6 +159,7 @@ def run_campaign(
     """Run (or resume) campaign ``spec`` on the ledger at ``ledger_url`` until every trial
     is graded or failed; returns where it stands."""
     _check_agents(spec)
+    _check_epoch(spec)
     executor = executor or _executor_for(spec, ledger_url, say)
     progress = on_progress or (lambda status: None)
     try:

@@ -119,6 +119,14 @@ class CampaignSpec(_Strict):
     budget_s: float | None = Field(default=None, gt=0, description="wall-clock budget per trial")
     attempts_per_stage: int = Field(default=1, ge=1)
     sample: int | None = Field(default=None, ge=1, description="hidden cases per grading")
+    epoch: str = Field(
+        default="0",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$",
+        description="the epoch whose hidden cases grade every trial (`ramp golden epoch list`); "
+        "0, the default, is the built-in corpus. A campaign names it: `ramp golden epoch use` "
+        "does not change a campaign. On Ray every node must hold it (make it there with the "
+        "same seed: the same bytes).",
+    )
     seed: int | None = None
     sandbox: Literal["auto", "docker", "bwrap"] = "auto"
     concurrency: int = Field(default=2, ge=1, le=1024, description="trials at once, at most")

@@ -50,6 +50,7 @@ class AttemptTask(BaseModel):
     budget_s: float | None
     attempts_per_stage: int
     sample: int | None
+    epoch: str = "0"
     seed: int | None
     sandbox: Literal["auto", "docker", "bwrap"]
     ledger_url: str = Field(repr=False)
@@ -76,6 +77,7 @@ class AttemptTask(BaseModel):
             budget_s=spec.budget_s,
             attempts_per_stage=spec.attempts_per_stage,
             sample=spec.sample,
+            epoch=spec.epoch,
             seed=spec.seed,
             sandbox=spec.sandbox,
             ledger_url=ledger_url,
@@ -136,6 +138,7 @@ def _options(task: AttemptTask) -> AgentRunOptions:
         sandbox=task.sandbox,
         attempts_per_stage=task.attempts_per_stage,
         sample=task.sample,
+        epoch=task.epoch,
         seed=task.seed,
         transport=agent.transport,
         extra_args=list(getattr(agent, "extra_args", [])),

@@ -987,6 +987,27 @@ ATTACKS: tuple[Attack, ...] = (
         "sandbox",
         BOTH,
     ),
+    # -- generated epochs (G5) ------------------------------------------------------------
+    Attack(
+        "epoch-hidden-set-out-of-reach",
+        "hidden",
+        "on a run graded on a generated epoch: read the epoch's manifest and cases by "
+        "path, search the sandbox for them by name and by a line of their text, and look "
+        "for the epoch's id in what the MCP server tells the agent",
+        "nothing found",
+        "nothing found on either backend: `$RAMP_HOME/epochs` is root-only and never "
+        "mounted; the agent is told no epoch id",
+        BOTH,
+    ),
+    Attack(
+        "epoch-seed-is-secret",
+        "hidden",
+        "the generator is public, so the seed is the hidden set: read the seed from an "
+        "epoch id (reports and leaderboards print ids), or enumerate the seeds people use",
+        "ids carry no seed; the default seed cannot be enumerated",
+        "ids are `g1-fN-pM-` and 12 hex digits of a digest; without `--seed` a random "
+        "62-bit seed is drawn; a seed below 2^40 is warned about",
+    ),
 )
 
 

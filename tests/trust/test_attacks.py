@@ -1022,6 +1022,14 @@ from tests.trust.redteam_g4 import (  # noqa: E402
     test_run_reports_carry_no_agent_markup as test_run_reports_carry_no_agent_markup,
 )
 
+# The red team's attacks on a generated epoch's secrecy (G5); the module's fixture makes
+# the epoch they attack.
+from tests.trust.redteam_g5 import epoch_home as epoch_home  # noqa: E402
+from tests.trust.redteam_g5 import (  # noqa: E402
+    test_epoch_hidden_set_out_of_reach as test_epoch_hidden_set_out_of_reach,
+)
+from tests.trust.redteam_g5 import test_epoch_seed_is_secret as test_epoch_seed_is_secret  # noqa: E402
+
 # The red team on the G6 refactor (the one supervision loop, run_stage in the grader, the
 # tools' error decorator) lives in its own module; collected here.
 from tests.trust.redteam_g6 import (  # noqa: E402

@@ -43,7 +43,7 @@ def _run(ledger: Ledger, **overrides: object) -> Run:
 
 
 def test_schema_is_created_at_head_and_matches_the_models(ledger: Ledger) -> None:
-    assert ledger.schema_revision() == head_revision() == "0007"
+    assert ledger.schema_revision() == head_revision() == "0008"
     tables = set(inspect(ledger.engine).get_table_names())
     assert tables >= {
         "runs",

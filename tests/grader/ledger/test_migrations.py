@@ -70,7 +70,7 @@ def test_a_ledger_written_at_0001_opens_at_head_with_its_data(fresh_url: str) ->
         engine.dispose()
 
     with Ledger.open(fresh_url) as ledger:
-        assert ledger.schema_revision() == head_revision() == "0007"
+        assert ledger.schema_revision() == head_revision() == "0008"
         old = ledger.get_run("r-00000old01")
         assert (old.agent, old.status, old.attempts_per_stage, old.label) == (
             "old-agent",
@@ -140,7 +140,7 @@ def test_a_ledger_written_at_0006_gains_the_campaign_tables(fresh_url: str) -> N
         engine.dispose()
 
     with Ledger.open(fresh_url) as ledger:
-        assert ledger.schema_revision() == "0007"
+        assert ledger.schema_revision() == "0008"
         inspector = inspect(ledger.engine)
         assert {"campaigns", "campaign_trials", "campaign_attempts"} <= set(
             inspector.get_table_names()
@@ -159,3 +159,5 @@ def test_a_ledger_written_at_0006_gains_the_campaign_tables(fresh_url: str) -> N
         counted = ledger.finish_attempt(attempt.id, outcome="ok", run_id="r-00000old06")
         assert (counted.state, counted.run_id) == ("graded", "r-00000old06")
         assert ledger.get_run("r-00000old06").status == "finished"
+        # Revision 0008: a run made before epochs was graded on the built-in corpus.
+        assert ledger.get_run("r-00000old06").epoch == "0"

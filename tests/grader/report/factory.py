@@ -56,9 +56,10 @@ def make_run(
     stage_s: float = 60.0,
     tool_calls: Sequence[ToolCall] = (),
     tokens: Sequence[TokenReport] = (),
+    epoch: str = "0",
 ) -> str:
-    """A run whose first ``len(scores)`` stages were each graded once, ``stage_s`` apart,
-    starting at ``start``; returns its id."""
+    """A run (graded on ``epoch``) whose first ``len(scores)`` stages were each graded once,
+    ``stage_s`` apart, starting at ``start``; returns its id."""
     if len(scores) > len(STAGES):
         raise ValueError("at most six scores")
     run = ledger.create_run(
@@ -70,6 +71,7 @@ def make_run(
         sandbox="bwrap",
         golden_key="test",
         created_at=start - timedelta(seconds=30),
+        epoch=epoch,
     )
     with ledger.locked_run(run.id) as locked:
         states = {state.stage: state for state in locked.stage_states()}

@@ -171,3 +171,20 @@ def test_every_spread_carries_the_means_bootstrap_interval(board_ledger: Ledger)
     shown = f"CI {interval.ci_low:.1f}-{interval.ci_high:.1f}"
     for output_format in ("term", "md", "html"):
         assert shown in render_leaderboard_document(board, output_format), output_format
+
+
+def test_runs_of_two_epochs_never_share_a_row_and_the_board_says_so(ledger: Ledger) -> None:
+    make_run(ledger, agent="alpha", model="m1", scores=[100] * 6)
+    make_run(ledger, agent="alpha", model="m1", scores=[100] * 6, epoch="g1-f3-p1-abc")
+    make_run(ledger, agent="alpha", model="m1", scores=[100] * 5 + [0], epoch="g1-f3-p1-abc")
+    board = leaderboard_from_ledger(ledger)
+    assert board.epochs == ["0", "g1-f3-p1-abc"]
+    assert [(row.epoch, row.trials) for row in board.rows] == [("0", 1), ("g1-f3-p1-abc", 2)]
+    for output_format in ("md", "term", "html"):
+        assert "MIX EPOCHS" in render_leaderboard_document(board, output_format), output_format
+    only = leaderboard_from_ledger(ledger, epoch="g1-f3-p1-abc")
+    assert only.epochs == ["g1-f3-p1-abc"] and [row.trials for row in only.rows] == [2]
+    text = render_leaderboard_document(only, "md")
+    assert "MIX EPOCHS" not in text and "Every run was graded on epoch g1-f3-p1-abc" in text
+    with pytest.raises(ReportError, match="of epoch nope"):
+        leaderboard_from_ledger(ledger, epoch="nope")
