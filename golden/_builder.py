@@ -214,7 +214,9 @@ def _measured_count(work: Path, stage: Stage, tag: str, binary: str) -> Measurem
     return measured
 
 
-def _build_case(box: Sandbox, root: Path, final: Path, case: Case) -> CaseArtifacts:
+def _build_case(
+    box: Sandbox, root: Path, final: Path, case: Case, private: bool = False
+) -> CaseArtifacts:
     work = root / case.name
     make_owned_dir(work, SANDBOX_UID, SANDBOX_GID)  # the sandbox user writes the artifacts
     timed = "starttime" in case.source.read_text(encoding="utf-8", errors="replace")
@@ -281,12 +283,40 @@ def _build_case(box: Sandbox, root: Path, final: Path, case: Case) -> CaseArtifa
     if final.exists():
         shutil.rmtree(final)
     work.rename(final)
+    _seal(final, private)
     return info
+
+
+def _seal(directory: Path, private: bool) -> None:
+    """A built case becomes root's and read-only to everyone else: the sandbox user wrote
+    it, and nothing that user runs later (an agent's program judged as that uid) may change
+    a golden artifact. A private cache's case is root's alone (grading reads it as root and
+    copies what a sandbox needs)."""
+    if os.geteuid() != 0:
+        return
+    for path in (directory, *directory.iterdir()):
+        os.lchown(path, 0, 0)
+        if not path.is_symlink():
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    directory.chmod(0o700 if private else 0o755)
+
+
+def _joined(parts: Sequence[GoldenBuild], cases: Sequence[Case]) -> GoldenBuild:
+    """One build of ``cases`` from the builds of its groups, in the cases' order."""
+    by_name = {c.name: c for part in parts for c in part.cases}
+    return GoldenBuild(
+        key=golden_key(),
+        cases=[by_name[c.name] for c in cases if c.name in by_name],
+        built=sum(part.built for part in parts),
+        reused=sum(part.reused for part in parts),
+        failures={name: why for part in parts for name, why in part.failures.items()},
+    )
 
 
 def _stage_inputs(stage: Path, cases: Sequence[Case]) -> tuple[Path, Path]:
     case_dir, include_dir = stage / "case", stage / "include"
-    case_dir.mkdir(parents=True)
+    stage.mkdir(mode=0o711)  # passable for the sandbox user, not listable
+    case_dir.mkdir()
     include_dir.mkdir()
     for case in cases:
         shutil.copyfile(case.source, case_dir / f"{case.name}.sy")
@@ -304,12 +334,27 @@ def build_golden(
     jobs: int | None = None,
     force: bool = False,
     cache_root: Path | None = None,
+    private: bool = False,
     on_case: Callable[[str, bool], None] | None = None,
 ) -> GoldenBuild:
     """Golden artifacts for ``cases``: cached ones are reused, the rest built in parallel.
 
-    ``on_case(name, ok)`` is called as each case finishes (for progress bars).
+    Each case is cached where it says (``Case.golden_cache``: a private cache), else in
+    ``cache_root`` or the machine's shared cache. A ``private`` cache is built outside it
+    (the sandbox user must reach the build, not the cache) and each case's directory ends
+    root-only. ``on_case(name, ok)`` is called as each case finishes.
     """
+    if cache_root is None:
+        groups: dict[Path | None, list[Case]] = {}
+        for case in cases:
+            groups.setdefault(case.golden_cache, []).append(case)
+        if len(groups) > 1 or None not in groups:
+            parts = [
+                build_golden(group, backend=backend, jobs=jobs, force=force, on_case=on_case,
+                             cache_root=root or ramp_home() / "golden", private=root is not None)
+                for root, group in groups.items()
+            ]  # fmt: skip
+            return _joined(parts, cases)
     key = golden_key()
     root = (cache_root or ramp_home() / "golden") / key
     root.mkdir(parents=True, exist_ok=True)
@@ -325,9 +370,52 @@ def build_golden(
             pending.append(case)
     failures: dict[str, str] = {}
     if pending:
-        build_root = root / f".build-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        stage_root = root / f".stage-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        build_root.mkdir()
+        build = _Build(root=root, private=private, backend=backend, jobs=jobs, on_case=on_case)
+        build.run(pending, results, failures)
+    return GoldenBuild(
+        key=key,
+        cases=[results[c.name] for c in cases if c.name in results],
+        built=len(pending) - len(failures),
+        reused=len(cases) - len(pending),
+        failures=failures,
+    )
+
+
+def _build_parent(root: Path, private: bool) -> Path:
+    """Where cases are built: in the cache, or, for a private cache the sandbox user may
+    not enter, in ``ramp_home()/golden-build`` (0711: passable, not listable)."""
+    if not private:
+        return root
+    parent = ramp_home() / "golden-build"
+    parent.mkdir(mode=0o711, exist_ok=True)
+    parent.chmod(0o711)
+    return parent
+
+
+class _Build:
+    """One build of the cases missing from a cache: one development sandbox, cases in
+    parallel, each moved into the cache once it checks out."""
+
+    def __init__(
+        self,
+        *,
+        root: Path,
+        private: bool,
+        backend: str,
+        jobs: int | None,
+        on_case: Callable[[str, bool], None] | None,
+    ) -> None:
+        self.root, self.private, self.backend = root, private, backend
+        self.jobs = jobs or os.cpu_count() or 2
+        self.on_case = on_case
+
+    def run(
+        self, pending: Sequence[Case], results: dict[str, CaseArtifacts], failures: dict[str, str]
+    ) -> None:
+        parent = _build_parent(self.root, self.private)
+        tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        build_root, stage_root = parent / f".build-{tag}", parent / f".stage-{tag}"
+        build_root.mkdir(mode=0o711)
         try:
             case_dir, include_dir = _stage_inputs(stage_root, pending)
             spec = SandboxSpec(
@@ -339,31 +427,35 @@ def build_golden(
                 ),
                 labels={"io.ramp.purpose": "golden-build"},
             )
-            with open_sandbox(build_root, backend, spec) as box:
+            with open_sandbox(build_root, self.backend, spec) as box:
                 runtime = box.exec(runtime_script(), limits=_BUILD_LIMITS.merged(cpus=1.0))
                 if runtime.outcome is not Outcome.OK:
                     raise GoldenBuildError(f"building the runtime failed: {runtime.stderr[-2000:]}")
-                with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
-                    futures = {
-                        pool.submit(_build_case, box, build_root, _case_dir(root, c), c): c
-                        for c in pending
-                    }
-                    for future in as_completed(futures):
-                        case = futures[future]
-                        try:
-                            results[case.name] = future.result()
-                        except (GoldenBuildError, OSError, ValueError) as exc:
-                            failures[case.name] = str(exc)
-                        if on_case:
-                            on_case(case.name, case.name not in failures)
+                self._cases(box, build_root, pending, results, failures)
         finally:
             shutil.rmtree(build_root, ignore_errors=True)
             shutil.rmtree(stage_root, ignore_errors=True)
-    ordered = [results[c.name] for c in cases if c.name in results]
-    return GoldenBuild(
-        key=key,
-        cases=ordered,
-        built=len(pending) - len(failures),
-        reused=len(cases) - len(pending),
-        failures=failures,
-    )
+
+    def _cases(
+        self,
+        box: Sandbox,
+        build_root: Path,
+        pending: Sequence[Case],
+        results: dict[str, CaseArtifacts],
+        failures: dict[str, str],
+    ) -> None:
+        with ThreadPoolExecutor(max_workers=self.jobs) as pool:
+            futures = {
+                pool.submit(
+                    _build_case, box, build_root, _case_dir(self.root, c), c, self.private
+                ): c
+                for c in pending
+            }
+            for future in as_completed(futures):
+                case = futures[future]
+                try:
+                    results[case.name] = future.result()
+                except (GoldenBuildError, OSError, ValueError) as exc:
+                    failures[case.name] = str(exc)
+                if self.on_case:
+                    self.on_case(case.name, case.name not in failures)

@@ -81,6 +81,10 @@ class Case(BaseModel):
     stdin: Path | None
     expected_stdout: Path | None
     expected_exit: int | None
+    # Where the case's golden artifacts are cached: None is the machine's shared cache
+    # (``ramp_home()/golden``); a generated epoch's cases keep theirs inside the epoch's
+    # root-only directory, so its hidden set is nowhere else on the machine.
+    golden_cache: Path | None = None
 
     def content_hash(self) -> str:
         """sha256 of the source and stdin: a case's identity for caching."""

@@ -16,6 +16,7 @@ writes ``NAME.out`` (stdout) and ``NAME.exit`` (exit code) next to each source.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -78,7 +79,10 @@ def _compile(source: Path, flags: tuple[str, ...], output: Path, what: str) -> N
         "-o",
         str(output),
     ]
-    done = subprocess.run(argv, capture_output=True, timeout=300)
+    # clang's temporary objects go beside the output (a private directory), not to /tmp
+    # where other users could read a hidden program's code.
+    env = {**os.environ, "TMPDIR": str(output.parent)}
+    done = subprocess.run(argv, capture_output=True, timeout=300, env=env)
     if done.returncode != 0:
         raise ExpectationError(
             f"the {what} build failed (fix the program so clang accepts it):\n"

@@ -34,7 +34,7 @@ from ramp_mcp._scripted_agent import (
     ScriptedAgentResult,
     run_scripted_agent,
 )
-from ramp_mcp.agents._endpoint import ramp_mcp_program
+from ramp_mcp.agents._endpoint import ramp_mcp_program, server_environment
 from toolchain import RampError
 
 __all__ = ["DemoResult", "demo_command"]
@@ -66,8 +66,10 @@ class DemoResult(BaseModel):
 
 
 async def _drive(run_id: str, ledger_url: str, plan: ScriptedAgentPlan) -> ScriptedAgentResult:
+    # The server gets RAMP_HOME (the run's epoch, runs and caches live there) and the ledger
+    # through its environment, as every launcher gives them (agents._endpoint).
     params = StdioServerParameters(
-        command=ramp_mcp_program(), args=["--run", run_id, "--ledger", ledger_url]
+        command=ramp_mcp_program(), args=["--run", run_id], env=server_environment(ledger_url)
     )
     async with Client(params) as client:
         return await run_scripted_agent(client, plan)

@@ -68,6 +68,11 @@ def _make_with_progress(seed: int, **options: object) -> EpochView:
     help="the same seed makes the same epoch; default: a random 62-bit seed (keep it secret: "
     "the generator is public, so the seed is the hidden set)",
 )
+@click.option(
+    "--guessable-seed",
+    is_flag=True,
+    help="accept a --seed below 2^40 (tests and examples only: an agent could try them all)",
+)
 @click.option("--functional", type=click.IntRange(min=0), default=100, show_default=True)
 @click.option("--performance", type=click.IntRange(min=0), default=25, show_default=True)
 @click.option("--backend", default="auto", show_default=True)
@@ -75,6 +80,7 @@ def _make_with_progress(seed: int, **options: object) -> EpochView:
 @click.option("--json", "as_json", is_flag=True)
 def new_command(
     seed: int | None,
+    guessable_seed: bool,
     functional: int,
     performance: int,
     backend: str,
@@ -84,12 +90,15 @@ def new_command(
     """Generate, check and build a new epoch of hidden cases (from --seed, or a random one)."""
     if seed is None:
         seed = secrets.randbits(62)
-    elif seed < _GUESSABLE:
+    elif seed < _GUESSABLE and not guessable_seed:
         click.echo(
-            f"warning: seed {seed} can be guessed; an agent that knows the (public) generator "
-            "could make this epoch itself. Leave --seed out for an evaluation.",
+            f"error: seed {seed} can be guessed: the generator is public, so an agent that "
+            "tries small seeds could make this epoch itself. Leave --seed out (a random 62-bit "
+            "seed is drawn and printed; give that same seed on every node of a cluster), or "
+            "add --guessable-seed for a test or an example.",
             err=True,
         )
+        sys.exit(2)
     try:
         view = _make_with_progress(
             seed, functional=functional, performance=performance, backend=backend, jobs=jobs

@@ -24,7 +24,14 @@ from golden._builder import CaseArtifacts, build_golden, golden_key
 from golden._corpus import Case, CaseKind, Split
 from golden._expected import ExpectationError, establish
 from golden.epochs._models import EpochCaseRecord, EpochError, EpochManifest, Rejection
-from golden.epochs._store import MANIFEST, epoch_dir, epoch_id, epochs_root, file_sha256
+from golden.epochs._store import (
+    GOLDEN_CACHE,
+    MANIFEST,
+    epoch_dir,
+    epoch_id,
+    epochs_root,
+    file_sha256,
+)
 from golden.generator import (
     GENERATOR_VERSION,
     GeneratedProgram,
@@ -81,6 +88,7 @@ def _case(source: Path, kind: CaseKind) -> Case:
         stdin=stdin if stdin.is_file() else None,
         expected_stdout=source.with_suffix(".out"),
         expected_exit=int(source.with_suffix(".exit").read_text().strip()),
+        golden_cache=source.parent.parent / GOLDEN_CACHE,
     )
 
 

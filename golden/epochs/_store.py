@@ -30,6 +30,7 @@ from golden.generator import GENERATOR_VERSION
 from toolchain import ramp_home
 
 __all__ = [
+    "GOLDEN_CACHE",
     "MANIFEST",
     "coverage_of",
     "current_epoch",
@@ -45,6 +46,8 @@ __all__ = [
 ]
 
 MANIFEST = "manifest.json"
+# The epoch's own golden cache (golden._builder), inside its root-only directory.
+GOLDEN_CACHE = "golden-cache"
 _CURRENT = "CURRENT"
 
 
@@ -61,12 +64,15 @@ def epoch_id(seed: int, functional: int, performance: int) -> str:
 
     The generator is public, so the seed IS the hidden set: whoever knows it can make every
     program and its outputs. Ids appear in reports and leaderboards; the seed stays in the
-    root-only manifest. The same seed and counts give the same id (and the same epoch).
+    root-only manifest. The same seed and counts give the same id (and the same epoch). The
+    digest is scrypt's (memory-hard, tens of milliseconds), so checking guesses of a seed
+    against a published id is slow as well as hopeless for a random 62-bit seed.
     """
-    digest = hashlib.sha256(
-        f"ramp-epoch:{GENERATOR_VERSION}:{seed}:{functional}:{performance}".encode()
+    made_by = f"{GENERATOR_VERSION}:{functional}:{performance}".encode()
+    digest = hashlib.scrypt(
+        str(seed).encode(), salt=b"ramp-epoch-id:" + made_by, n=1 << 14, r=8, p=1, dklen=6
     )
-    return f"g{GENERATOR_VERSION}-f{functional}-p{performance}-{digest.hexdigest()[:12]}"
+    return f"g{GENERATOR_VERSION}-f{functional}-p{performance}-{digest.hex()}"
 
 
 def _checked_id(epoch: str) -> str:
@@ -113,6 +119,7 @@ def _case_of(directory: Path, name: str, kind: CaseKind) -> Case:
         stdin=stdin if stdin.is_file() else None,
         expected_stdout=directory / "cases" / f"{name}.out",
         expected_exit=int((directory / "cases" / f"{name}.exit").read_text().strip()),
+        golden_cache=directory / GOLDEN_CACHE,
     )
 
 

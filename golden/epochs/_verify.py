@@ -46,10 +46,16 @@ def _file_problems(directory: Path, record: EpochCaseRecord) -> list[str]:
 def _golden_problems(
     cases: tuple[Case, ...], records: dict[str, EpochCaseRecord], backend: str
 ) -> list[str]:
-    # The sandbox user builds there: a scratch directory it can reach (not 0700).
-    with tempfile.TemporaryDirectory(prefix="ramp-epoch-verify-", dir="/tmp") as scratch:
+    # A scratch cache inside the epoch's root-only directory: the hidden set is built into
+    # it (through golden._builder's private build directory).
+    assert cases and cases[0].golden_cache is not None
+    with tempfile.TemporaryDirectory(
+        prefix=".verify-", dir=cases[0].golden_cache.parent
+    ) as scratch:
         Path(scratch).chmod(0o755)
-        result = build_golden(cases, backend=backend, cache_root=Path(scratch), force=True)
+        result = build_golden(
+            cases, backend=backend, cache_root=Path(scratch), private=True, force=True
+        )
     problems = [
         f"{name}: the reference pipeline failed: {why[:300]}"
         for name, why in result.failures.items()

@@ -208,7 +208,7 @@ def generate_functional(seed: int, index: int) -> GeneratedProgram:
     elem = rng.choice(((-999, 999), (-10006, 10006)))
     ctx = GenContext(rng, elem)
     out = Emitter()
-    out.line(f"// generated functional program {index} (seed {seed})")
+    out.line(f"// generated functional program {index}")  # never the seed: it is the epoch
     ctx.use("comments")
     declare_globals(ctx, out)
     for _ in range(rng.randint(2, 5)):

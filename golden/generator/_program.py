@@ -13,7 +13,7 @@ __all__ = ["GENERATOR_VERSION", "GeneratedProgram", "program_seed"]
 
 # Bump when any change makes one seed give different programs: an epoch records it, and
 # an epoch made by another version is not the same epoch.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 
 class GeneratedProgram(BaseModel):

@@ -1006,7 +1006,47 @@ ATTACKS: tuple[Attack, ...] = (
         "epoch id (reports and leaderboards print ids), or enumerate the seeds people use",
         "ids carry no seed; the default seed cannot be enumerated",
         "ids are `g1-fN-pM-` and 12 hex digits of a digest; without `--seed` a random "
-        "62-bit seed is drawn; a seed below 2^40 is warned about",
+        "62-bit seed is drawn; a seed below 2^40 is refused without `--guessable-seed` "
+        "(tests and examples); the id's digest is scrypt's, slow to check guesses against",
+    ),
+    Attack(
+        "seed-not-in-hidden-source",
+        "hidden",
+        "bin/t0, graded on an epoch, preprocesses honestly but spoils every case whose "
+        "first line names a seed, so the T0 score spells the seed's bits",
+        "100: no hidden source names its seed",
+        "100; before: every functional program began `// generated functional program N "
+        "(seed S)`, and one T0 submission on a 20+5 epoch scored the 12 full marks the "
+        "seed's bits predicted (bwrap and docker)",
+        BOTH,
+    ),
+    Attack(
+        "hidden-sources-do-not-name-the-seed",
+        "hidden",
+        "(host) look for the epoch's seed in each of its hidden sources",
+        "not found",
+        "not found (the generator's header comment no longer names it; generator version 2)",
+    ),
+    Attack(
+        "epoch-artifacts-not-readable-outside-epochs",
+        "hidden",
+        "(host, as another local user) read the epoch's hidden programs, expected outputs "
+        "and reference assembly wherever RAMP keeps them, the shared golden cache included",
+        "unreadable",
+        "unreadable: an epoch's golden artifacts are cached inside its root-only directory "
+        "(`Case.golden_cache`); before, `ramp_home()/golden` held them 0644; every built "
+        "case directory is now root's, so no sandbox uid can change a golden artifact",
+    ),
+    Attack(
+        "seed-does-not-reach-later-stages",
+        "hidden",
+        "bin/t0, graded, leaves a digest of each hidden source in /tmp, /dev/shm, the "
+        "output and findings directories, the workspace, $HOME and /var/tmp; bin/t1 "
+        "spoils its output when it finds one",
+        "T1 scores 100: nothing carried",
+        "100 on both backends: stage outputs are frozen, each stage runs in a fresh "
+        "sandbox on a read-only snapshot",
+        BOTH,
     ),
 )
 
@@ -1113,6 +1153,16 @@ NOTES = """## Fixed while building the battery
   markup, the terminal as escape sequences and Markdown as HTML. Every such string is now
   rendered as text with its control characters escaped (`grader.report.printable`), and a
   tool's name is stored printable, at most 64 characters.
+- **seed-not-in-hidden-source**, **hidden-sources-do-not-name-the-seed**,
+  **epoch-artifacts-not-readable-outside-epochs**, **epoch-seed-is-secret**: the generator
+  is public, so an epoch's seed is its hidden set. Every generated functional program named
+  its seed in its first comment, which a graded T0 program could spell out through the
+  score; the epoch's golden artifacts sat world-readable in the shared golden cache; epoch
+  ids were a fast digest of the seed and small seeds were only warned about. Now no program
+  names its seed (generator version 2), an epoch's cases are cached inside its root-only
+  directory and every built case is root's, ids use scrypt, small seeds are refused
+  without `--guessable-seed`, and clang's temporary objects of hidden programs are written
+  in a private directory.
 """
 
 

@@ -7,7 +7,8 @@ seed, or any file of the epoch, has the hidden set. The attacks:
   files by path and by name anywhere in the sandbox, and for the epoch's id (it names the
   counts and a digest of the seed) in what the MCP server tells the agent.
 * **epoch-seed-is-secret**: an id must not carry the seed; `epoch new` without `--seed`
-  must draw one no one can enumerate, and a small seed is warned about.
+  must draw one no one can enumerate, and a small seed is refused unless the operator says
+  it is for a test (`--guessable-seed`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from golden.epochs import epoch_id
+from golden.generator import GENERATOR_VERSION
 from grader.ledger import Ledger
 from tests.support import backend_missing, reachable_temp_dir
 from tests.trust.session import live_session
@@ -56,7 +58,7 @@ def epoch_home() -> Iterator[Path]:
     before = os.environ.get("RAMP_HOME")
     os.environ["RAMP_HOME"] = str(home)
     try:
-        _ramp(home, "golden", "epoch", "new", "--seed", str(SEED), "--functional", "2",
+        _ramp(home, "golden", "epoch", "new", "--seed", str(SEED), "--guessable-seed", "--functional", "2",
               "--performance", "1", "--backend", "bwrap")  # fmt: skip
         _ramp(home, "golden", "epoch", "use", EPOCH)
         yield home
@@ -104,7 +106,7 @@ def test_epoch_hidden_set_out_of_reach(epoch_home: Path, backend: str) -> None:
 
 def test_epoch_seed_is_secret(epoch_home: Path) -> None:
     # The id: generator version, counts and 12 hex digits of a digest; never the seed.
-    assert re.fullmatch(r"g1-f2-p1-[0-9a-f]{12}", EPOCH), EPOCH
+    assert re.fullmatch(rf"g{GENERATOR_VERSION}-f2-p1-[0-9a-f]{{12}}", EPOCH), EPOCH
     made = [
         json.loads(
             _ramp(
@@ -127,6 +129,12 @@ def test_epoch_seed_is_secret(epoch_home: Path) -> None:
     assert seeds[0] != seeds[1] and min(seeds) >= 1 << 40, seeds
     for view in made:
         assert str(view["seed"]) not in view["epoch"]
-    warned = _ramp(epoch_home, "golden", "epoch", "new", "--seed", "5", "--functional", "1",
-                   "--performance", "0", "--backend", "bwrap")  # fmt: skip
-    assert "warning: seed 5 can be guessed" in warned.stderr
+    env = {**os.environ, "RAMP_HOME": str(epoch_home)}
+    refused = subprocess.run(
+        [str(BIN / "ramp"), "golden", "epoch", "new", "--seed", "5", "--functional", "1"],
+        capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+    assert refused.returncode == 2 and "error: seed 5 can be guessed" in refused.stderr
+    assert sorted(p.name for p in (epoch_home / "epochs").iterdir()) == sorted(
+        ["CURRENT", EPOCH, *(view["epoch"] for view in made)]
+    ), "a refused seed made nothing"

@@ -1030,6 +1030,22 @@ from tests.trust.redteam_g5 import (  # noqa: E402
 )
 from tests.trust.redteam_g5 import test_epoch_seed_is_secret as test_epoch_seed_is_secret  # noqa: E402
 
+# The red team's further attacks on an epoch's secrecy: the seed in a hidden source, the
+# shared golden cache, a digest carried from T0 to T1.
+from tests.trust.redteam_g5_more import epoch as epoch  # noqa: E402
+from tests.trust.redteam_g5_more import (  # noqa: E402
+    test_epoch_artifacts_not_readable_outside_epochs as test_epoch_artifacts_not_readable_outside_epochs,
+)
+from tests.trust.redteam_g5_more import (  # noqa: E402
+    test_hidden_sources_do_not_name_the_seed as test_hidden_sources_do_not_name_the_seed,
+)
+from tests.trust.redteam_g5_more import (  # noqa: E402
+    test_seed_does_not_reach_later_stages as test_seed_does_not_reach_later_stages,
+)
+from tests.trust.redteam_g5_more import (  # noqa: E402
+    test_seed_not_in_hidden_source as test_seed_not_in_hidden_source,
+)
+
 # The red team on the G6 refactor (the one supervision loop, run_stage in the grader, the
 # tools' error decorator) lives in its own module; collected here.
 from tests.trust.redteam_g6 import (  # noqa: E402

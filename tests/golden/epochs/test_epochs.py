@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from golden.epochs import epoch_cases, epoch_id, epoch_manifest
-from golden.generator import FEATURES
+from golden.generator import FEATURES, GENERATOR_VERSION
 from tests.support import backend_missing, reachable_temp_dir
 from toolchain._manifest import Profile
 from toolchain._paths import ramp_home
@@ -49,7 +49,7 @@ def _cli(home: Path, program: str, *args: str, ok: bool = True) -> subprocess.Co
 
 def _new(home: Path, seed: int = SEED) -> dict[str, Any]:
     made = _cli(
-        home, "ramp", "golden", "epoch", "new", "--seed", str(seed),
+        home, "ramp", "golden", "epoch", "new", "--seed", str(seed), "--guessable-seed",
         "--functional", str(FUNCTIONAL), "--performance", str(PERFORMANCE), "--backend", "bwrap",
         "--json",
     )  # fmt: skip
@@ -69,18 +69,23 @@ def made() -> Iterator[tuple[Path, dict[str, Any]]]:
 
 
 def _tree(directory: Path) -> dict[str, bytes]:
+    """Every file of an epoch but its golden cache (a cache: its records name paths)."""
     return {
         str(p.relative_to(directory)): p.read_bytes()
         for p in sorted(directory.rglob("*"))
-        if p.is_file()
+        if p.is_file() and p.relative_to(directory).parts[0] != "golden-cache"
     }
 
 
 def test_new_prints_the_epoch_with_absolute_paths(made: tuple[Path, dict[str, Any]]) -> None:
     home, view = made
-    assert view["epoch"] == EPOCH and view["seed"] == SEED and view["generator_version"] == 1
+    assert (
+        view["epoch"] == EPOCH
+        and view["seed"] == SEED
+        and view["generator_version"] == GENERATOR_VERSION
+    )
     # The id never shows the seed (whoever knows the seed can make the epoch).
-    assert EPOCH.startswith(f"g1-f{FUNCTIONAL}-p{PERFORMANCE}-") and str(SEED) not in EPOCH
+    assert EPOCH.startswith(f"g{GENERATOR_VERSION}-f{FUNCTIONAL}-p{PERFORMANCE}-")
     assert epoch_id(SEED + 1, FUNCTIONAL, PERFORMANCE) != EPOCH
     directory = Path(view["dir"])
     assert directory == home / "epochs" / EPOCH and directory.is_absolute()
