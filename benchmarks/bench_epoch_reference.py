@@ -1,9 +1,10 @@
 """The reference solution graded on fresh epochs, beside its grade on the built-in corpus.
 
-    .venv/bin/python benchmarks/bench_epoch_reference.py [--seeds 101 102 103]
+    .venv/bin/python benchmarks/bench_epoch_reference.py [--epochs 3 | --seeds S ...]
         [--functional 100] [--performance 25] [--backend bwrap] [--no-builtin]
 
-For each seed: ``ramp golden epoch new`` (in this machine's RAMP home: the epochs stay for
+For each seed (default: ``--epochs`` random 62-bit seeds, as ``epoch new`` draws them):
+``ramp golden epoch new`` (in this machine's RAMP home: the epochs stay for
 inspection), then ``ramp-grade grade --workspace <reference> --epoch ID --with-cases``; and,
 unless ``--no-builtin``, the same grade on epoch 0 (the built-in hidden set) in the same
 invocation. Prints each stage's chained score, the cases below 100 on T0..T3 and T5 (each
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import subprocess
 import sys
 import time
@@ -57,7 +59,8 @@ def _below(report: dict[str, Any]) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[101, 102, 103])
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--seeds", type=int, nargs="+", default=None)
     parser.add_argument("--functional", type=int, default=100)
     parser.add_argument("--performance", type=int, default=25)
     parser.add_argument("--backend", default="bwrap")
@@ -65,7 +68,8 @@ def main() -> None:
     args = parser.parse_args()
     reference = _run("ramp", "reference", "path").strip()
     lines, problems = [], []
-    for seed in args.seeds:
+    seeds = args.seeds or [secrets.randbits(62) for _ in range(args.epochs)]
+    for seed in seeds:
         began = time.monotonic()
         made = json.loads(
             _run(

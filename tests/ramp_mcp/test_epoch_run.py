@@ -5,9 +5,6 @@ and ranked per epoch. Its secrecy is attacked in tests/trust/redteam_g5.py."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,23 +15,16 @@ from sqlmodel import col, select
 
 from golden.epochs import epoch_id
 from grader.ledger import STAGES, Ledger, StageOutput, Submission
-from tests.support import backend_missing, reachable_temp_dir
+from tests.support import backend_missing, ramp_command, ramp_home_set, shared_ramp_home
 from toolchain._manifest import Profile
-from toolchain._paths import ramp_home
 
 BIN = Path(sys.executable).parent
 SEED = 21
 EPOCH = epoch_id(SEED, 3, 1)
 
 
-def _ramp(home: Path, program: str, *args: str) -> str:
-    env = {**os.environ, "RAMP_HOME": str(home)}
-    env.pop("RAMP_LEDGER_URL", None)
-    done = subprocess.run(
-        [str(BIN / program), *args], capture_output=True, text=True, timeout=1800, env=env
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
+def _ramp(home: Path, *argv: str) -> str:
+    return ramp_command(home, *argv).stdout
 
 
 @pytest.fixture(scope="module")
@@ -42,21 +32,10 @@ def home() -> Iterator[Path]:
     """A RAMP home with the epoch made in it; RAMP_HOME points there for the module."""
     if backend_missing("bwrap") or backend_missing("bwrap", Profile.MINIMAL):
         pytest.skip("bwrap not ready")
-    home = reachable_temp_dir("ramp-test-epoch-run-")
-    for shared in ("rootfs", "golden"):
-        (home / shared).symlink_to(ramp_home() / shared)
-    before = os.environ.get("RAMP_HOME")
-    os.environ["RAMP_HOME"] = str(home)
-    try:
-        _ramp(home, "ramp", "golden", "epoch", "new", "--seed", str(SEED), "--guessable-seed", "--functional", "3",
-              "--performance", "1", "--backend", "bwrap")  # fmt: skip
+    with ramp_home_set(shared_ramp_home("ramp-test-epoch-run-")) as home:
+        _ramp(home, "ramp", "golden", "epoch", "new", "--seed", str(SEED), "--guessable-seed",
+              "--functional", "3", "--performance", "1", "--backend", "bwrap")  # fmt: skip
         yield home
-    finally:
-        if before is None:
-            os.environ.pop("RAMP_HOME", None)
-        else:
-            os.environ["RAMP_HOME"] = before
-        shutil.rmtree(home, ignore_errors=True)
 
 
 def _graded_cases(ledger: Ledger, run_id: str) -> dict[str, set[str]]:

@@ -14,11 +14,8 @@ seed, or any file of the epoch, has the hidden set. The attacks:
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,24 +24,16 @@ import pytest
 from golden.epochs import epoch_id
 from golden.generator import GENERATOR_VERSION
 from grader.ledger import Ledger
-from tests.support import backend_missing, reachable_temp_dir
+from tests.support import backend_missing, ramp_command, ramp_home_set, shared_ramp_home
 from tests.trust.session import live_session
 from toolchain._manifest import Profile
-from toolchain._paths import ramp_home
 
-BIN = Path(sys.executable).parent
 SEED = 31
 EPOCH = epoch_id(SEED, 2, 1)
 
 
 def _ramp(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RAMP_HOME": str(home)}
-    env.pop("RAMP_LEDGER_URL", None)
-    done = subprocess.run(
-        [str(BIN / "ramp"), *args], capture_output=True, text=True, timeout=1200, env=env
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done
+    return ramp_command(home, "ramp", *args)
 
 
 @pytest.fixture(scope="module")
@@ -52,22 +41,11 @@ def epoch_home() -> Iterator[Path]:
     """A RAMP home holding one small epoch, the default of new runs (`epoch use`)."""
     if backend_missing("bwrap") or backend_missing("bwrap", Profile.DEV):
         pytest.skip("bwrap not ready")
-    home = reachable_temp_dir("ramp-test-rt-g5-")
-    for shared in ("rootfs", "golden"):
-        (home / shared).symlink_to(ramp_home() / shared)
-    before = os.environ.get("RAMP_HOME")
-    os.environ["RAMP_HOME"] = str(home)
-    try:
-        _ramp(home, "golden", "epoch", "new", "--seed", str(SEED), "--guessable-seed", "--functional", "2",
-              "--performance", "1", "--backend", "bwrap")  # fmt: skip
+    with ramp_home_set(shared_ramp_home("ramp-test-rt-g5-")) as home:
+        _ramp(home, "golden", "epoch", "new", "--seed", str(SEED), "--guessable-seed",
+              "--functional", "2", "--performance", "1", "--backend", "bwrap")  # fmt: skip
         _ramp(home, "golden", "epoch", "use", EPOCH)
         yield home
-    finally:
-        if before is None:
-            os.environ.pop("RAMP_HOME", None)
-        else:
-            os.environ["RAMP_HOME"] = before
-        shutil.rmtree(home, ignore_errors=True)
 
 
 def _hunt(epoch_dir: Path, home: Path) -> str:
@@ -129,11 +107,9 @@ def test_epoch_seed_is_secret(epoch_home: Path) -> None:
     assert seeds[0] != seeds[1] and min(seeds) >= 1 << 40, seeds
     for view in made:
         assert str(view["seed"]) not in view["epoch"]
-    env = {**os.environ, "RAMP_HOME": str(epoch_home)}
-    refused = subprocess.run(
-        [str(BIN / "ramp"), "golden", "epoch", "new", "--seed", "5", "--functional", "1"],
-        capture_output=True, text=True, timeout=300, env=env,
-    )  # fmt: skip
+    refused = ramp_command(
+        epoch_home, "ramp", "golden", "epoch", "new", "--seed", "5", "--functional", "1", ok=False
+    )
     assert refused.returncode == 2 and "error: seed 5 can be guessed" in refused.stderr
     assert sorted(p.name for p in (epoch_home / "epochs").iterdir()) == sorted(
         ["CURRENT", EPOCH, *(view["epoch"] for view in made)]

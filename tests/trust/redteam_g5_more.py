@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,12 +31,9 @@ import pytest
 
 from golden import SOLUTION_DIR, Stage
 from ramp_mcp._scripted_agent import stage_files
-from tests.support import backend_missing, reachable_temp_dir
+from tests.support import backend_missing, ramp_command, ramp_home_set, shared_ramp_home
 from tests.trust.session import live_session
 from toolchain._manifest import Profile
-from toolchain._paths import ramp_home
-
-BIN = Path(sys.executable).parent
 
 
 @dataclass(frozen=True)
@@ -50,16 +45,7 @@ class Epoch:
 
 
 def _ramp(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RAMP_HOME": str(home)}
-    env.pop("RAMP_LEDGER_URL", None)
-    done = subprocess.run(
-        [str(BIN / "ramp"), *args], capture_output=True, text=True, timeout=1200, env=env
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done
-
-
-_CACHE: dict[str, Epoch] = {}
+    return ramp_command(home, "ramp", *args)
 
 
 @pytest.fixture(scope="module")
@@ -67,23 +53,12 @@ def epoch() -> Iterator[Epoch]:
     """A RAMP home with one small epoch of a random (secret) seed, the default of new runs."""
     if backend_missing("bwrap") or backend_missing("bwrap", Profile.DEV):
         pytest.skip("bwrap not ready")
-    home = reachable_temp_dir("ramp-test-rt-g5m-")
-    for shared in ("rootfs", "golden"):
-        (home / shared).symlink_to(ramp_home() / shared)
-    before = os.environ.get("RAMP_HOME")
-    os.environ["RAMP_HOME"] = str(home)
-    try:
+    with ramp_home_set(shared_ramp_home("ramp-test-rt-g5m-")) as home:
         argv = "golden epoch new --functional 4 --performance 1 --backend bwrap --json"
         made = json.loads(_ramp(home, *argv.split()).stdout)
         _ramp(home, "golden", "epoch", "use", made["epoch"])
         cases = {c["name"]: Path(c["source"]) for c in made["cases"]}
         yield Epoch(home=home, epoch=made["epoch"], seed=int(made["seed"]), cases=cases)
-    finally:
-        if before is None:
-            os.environ.pop("RAMP_HOME", None)
-        else:
-            os.environ["RAMP_HOME"] = before
-        shutil.rmtree(home, ignore_errors=True)
 
 
 # bin/t0: the honest preprocessor, but a case whose hidden source names a seed is spoiled.

@@ -8,7 +8,6 @@ tests do), so a case built once is a lookup afterwards; epochs themselves are th
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -20,9 +19,8 @@ import pytest
 
 from golden.epochs import epoch_cases, epoch_id, epoch_manifest
 from golden.generator import FEATURES, GENERATOR_VERSION
-from tests.support import backend_missing, reachable_temp_dir
+from tests.support import backend_missing, ramp_command, shared_ramp_home
 from toolchain._manifest import Profile
-from toolchain._paths import ramp_home
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[3]
@@ -31,20 +29,11 @@ EPOCH = epoch_id(SEED, FUNCTIONAL, PERFORMANCE)
 
 
 def _home() -> Path:
-    home = reachable_temp_dir("ramp-test-epoch-")
-    for name in ("rootfs", "golden"):
-        (home / name).symlink_to(ramp_home() / name)
-    return home
+    return shared_ramp_home("ramp-test-epoch-")
 
 
-def _cli(home: Path, program: str, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RAMP_HOME": str(home)}
-    done = subprocess.run(
-        [str(BIN / program), *args], capture_output=True, text=True, timeout=1200, env=env
-    )
-    if ok:
-        assert done.returncode == 0, done.stderr[-3000:]
-    return done
+def _cli(home: Path, *argv: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    return ramp_command(home, *argv, ok=ok)
 
 
 def _new(home: Path, seed: int = SEED) -> dict[str, Any]:

@@ -13,9 +13,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from grader.ledger import Ledger
-from tests.support import reachable_temp_dir
+from tests.support import shared_ramp_home
 from toolchain._capped import release_capped_dirs_under
-from toolchain._paths import ramp_home
 
 ROOT = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
@@ -25,11 +24,7 @@ EXAMPLE = ROOT / "examples" / "campaigns" / "scripted.toml"
 def new_home() -> Path:
     """A RAMP home of a test's own that shares the machine's root file systems and golden
     artifacts."""
-    shared = ramp_home()
-    home = reachable_temp_dir("ramp-test-campaign-")
-    for name in ("rootfs", "golden"):
-        (home / name).symlink_to(shared / name)
-    return home
+    return shared_ramp_home("ramp-test-campaign-")
 
 
 def drop_home(home: Path) -> None:
