@@ -40,7 +40,9 @@ def epoch_group() -> None:
     """Generated hidden case sets: `0` is the built-in corpus."""
 
 
-def _make_with_progress(seed: int, **options: object) -> EpochView:
+def _make_with_progress(
+    seed: int, *, functional: int, performance: int, backend: str, jobs: int | None
+) -> EpochView:
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -55,7 +57,14 @@ def _make_with_progress(seed: int, **options: object) -> EpochView:
             progress.update(task, description=f"epoch: {phase}", completed=done, total=total)
 
         began = time.monotonic()
-        manifest = make_epoch(seed, on_progress=update, **options)  # type: ignore[arg-type]
+        manifest = make_epoch(
+            seed,
+            functional=functional,
+            performance=performance,
+            backend=backend,
+            jobs=jobs,
+            on_progress=update,
+        )
         seconds = time.monotonic() - began
     return show_epoch(manifest.epoch).model_copy(update={"seconds": round(seconds, 2)})
 

@@ -21,12 +21,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from golden._builder import CaseArtifacts, build_golden, golden_key
-from golden._corpus import Case, CaseKind, Split
+from golden._corpus import Case, CaseKind
 from golden._expected import ExpectationError, establish
 from golden.epochs._models import EpochCaseRecord, EpochError, EpochManifest, Rejection
 from golden.epochs._store import (
-    GOLDEN_CACHE,
     MANIFEST,
+    case_of,
     epoch_dir,
     epoch_id,
     epochs_root,
@@ -78,20 +78,6 @@ def _discard(source: Path) -> None:
         source.with_suffix(suffix).unlink(missing_ok=True)
 
 
-def _case(source: Path, kind: CaseKind) -> Case:
-    stdin = source.with_suffix(".in")
-    return Case(
-        name=source.stem,
-        split=Split.HIDDEN,
-        kind=kind,
-        source=source,
-        stdin=stdin if stdin.is_file() else None,
-        expected_stdout=source.with_suffix(".out"),
-        expected_exit=int(source.with_suffix(".exit").read_text().strip()),
-        golden_cache=source.parent.parent / GOLDEN_CACHE,
-    )
-
-
 class _Maker:
     """One epoch being made: its staging directory, what is kept and what was rejected."""
 
@@ -121,7 +107,7 @@ class _Maker:
             ):
                 on_progress("checked", done, len(programs))
                 if reason is None:
-                    agreed.append(_case(source, CaseKind(program.kind)))
+                    agreed.append(case_of(self.staging, program.name, CaseKind(program.kind)))
                 else:
                     self.reject(program.name, f"differential check: {reason}", source)
         return agreed

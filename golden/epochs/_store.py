@@ -17,7 +17,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from golden._corpus import Case, CaseKind, Split, builtin_corpus
+from golden._corpus import CORPUS_DIR, Case, CaseKind, Split, builtin_corpus
 from golden.epochs._models import (
     BUILTIN_EPOCH,
     EpochCase,
@@ -32,6 +32,7 @@ from toolchain import ramp_home
 __all__ = [
     "GOLDEN_CACHE",
     "MANIFEST",
+    "case_of",
     "coverage_of",
     "current_epoch",
     "epoch_cases",
@@ -109,7 +110,8 @@ def epoch_manifest(epoch: str) -> EpochManifest:
         ) from exc
 
 
-def _case_of(directory: Path, name: str, kind: CaseKind) -> Case:
+def case_of(directory: Path, name: str, kind: CaseKind) -> Case:
+    """Case ``name`` of the epoch (or staging) directory ``directory``, as grading sees it."""
     stdin = directory / "cases" / f"{name}.in"
     return Case(
         name=name,
@@ -127,9 +129,11 @@ def epoch_cases(epoch: str) -> tuple[Case, ...]:
     """The hidden cases of ``epoch``, sorted by name: the built-in hidden set for ``0``."""
     if epoch == BUILTIN_EPOCH:
         return tuple(c for c in builtin_corpus() if c.split is Split.HIDDEN)
-    manifest = epoch_manifest(epoch)
-    directory = epoch_dir(epoch)
-    cases = (_case_of(directory, record.name, record.kind) for record in manifest.cases)
+    return _cases_of(epoch_dir(epoch), epoch_manifest(epoch))
+
+
+def _cases_of(directory: Path, manifest: EpochManifest) -> tuple[Case, ...]:
+    cases = (case_of(directory, record.name, record.kind) for record in manifest.cases)
     return tuple(sorted(cases, key=lambda c: c.name))
 
 
@@ -181,7 +185,7 @@ def show_epoch(epoch: str) -> EpochView:
             epoch=epoch,
             seed=None,
             generator_version=None,
-            dir=builtin_corpus()[0].source.parent.parent,
+            dir=CORPUS_DIR,
             current=current,
             cases=cases,
         )
@@ -193,7 +197,7 @@ def show_epoch(epoch: str) -> EpochView:
         generator_version=manifest.generator_version,
         dir=epoch_dir(epoch),
         current=current,
-        cases=[_view_case(c, features[c.name]) for c in epoch_cases(epoch)],
+        cases=[_view_case(c, features[c.name]) for c in _cases_of(epoch_dir(epoch), manifest)],
         coverage=coverage_of(manifest),
         rejected=manifest.rejected,
     )
@@ -210,7 +214,7 @@ def list_epochs() -> list[EpochSummary]:
             generator_version=None,
             functional=sum(c.kind is not CaseKind.PERFORMANCE for c in builtin),
             performance=sum(c.kind is CaseKind.PERFORMANCE for c in builtin),
-            dir=builtin[0].source.parent.parent,
+            dir=CORPUS_DIR,
             current=current == BUILTIN_EPOCH,
         )
     ]

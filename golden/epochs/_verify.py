@@ -52,7 +52,6 @@ def _golden_problems(
     with tempfile.TemporaryDirectory(
         prefix=".verify-", dir=cases[0].golden_cache.parent
     ) as scratch:
-        Path(scratch).chmod(0o755)
         result = build_golden(
             cases, backend=backend, cache_root=Path(scratch), private=True, force=True
         )
